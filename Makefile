@@ -1,0 +1,52 @@
+# fieldsync — the two commands of the quick start are `make demo` and
+# `make test`; both install what is missing first.
+BUILD     ?= build
+BUILD_SAN ?= build-san
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_GEN  = $(if $(shell command -v ninja 2>/dev/null),-G Ninja,)
+
+.PHONY: all deps build build-san demo test torture bench clean format lint
+
+all: build
+
+deps:
+	@sh deploy/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFSY_SANITIZE=OFF
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD_SAN)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DFSY_SANITIZE=ON
+
+build-san: deps $(BUILD_SAN)/CMakeCache.txt
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+
+# The main job: see deploy/demo.sh.
+demo: build
+	sh deploy/demo.sh $(BUILD)
+
+# Every test, built with ASan and UBSan, run through ctest.
+test: build-san
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+torture: build-san
+	cd $(BUILD_SAN) && FSY_TORTURE=1 ctest --output-on-failure -R 'torture|crash|fault|skew|fuzz|full' $(CTEST_ARGS)
+
+bench: build
+	sh bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint: build
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	  --inline-suppr --suppress=missingIncludeSystem -I proto -I daemon/core -I daemon \
+	  proto daemon client
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

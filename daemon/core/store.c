@@ -1,0 +1,642 @@
+/* store.c — opening, migrating and capturing changes (see store.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+#include "tables.h"
+
+static const uint8_t zero_hash[32];
+
+int
+fsy_store_err(fsy_store_t *st, int rc)
+{
+	if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return FSY_OK;
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s", sqlite3_errmsg(st->db));
+	return fsy_err_from_sqlite(rc);
+}
+
+const char *
+fsy_store_errmsg(fsy_store_t *st)
+{
+	return st->errmsg;
+}
+
+sqlite3 *
+fsy_store_db(fsy_store_t *st)
+{
+	return st->db;
+}
+
+fsy_role_t
+fsy_store_role(const fsy_store_t *st)
+{
+	return st->role;
+}
+
+const char *
+fsy_store_site(const fsy_store_t *st)
+{
+	return st->site;
+}
+
+fsy_hlc_t *
+fsy_store_clock(fsy_store_t *st)
+{
+	return &st->hlc;
+}
+
+int
+fsy_store_set_capture(fsy_store_t *st, int on)
+{
+	int old = st->capture;
+	st->capture = on;
+	return old;
+}
+
+int
+fsy_store_exec(fsy_store_t *st, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		snprintf(st->errmsg, sizeof(st->errmsg), "%s",
+		    msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return fsy_err_from_sqlite(rc);
+	}
+	return FSY_OK;
+}
+
+int
+fsy_store_begin(fsy_store_t *st)
+{
+	return fsy_store_exec(st, "BEGIN IMMEDIATE");
+}
+
+int
+fsy_store_commit(fsy_store_t *st)
+{
+	return fsy_store_exec(st, "COMMIT");
+}
+
+void
+fsy_store_rollback(fsy_store_t *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+fsy_store_stmt(fsy_store_t *st, const char *sql, sqlite3_stmt **out)
+{
+	int i, rc;
+
+	for (i = 0; i < st->ncache; i++) {
+		if (st->cache[i].sql == sql || strcmp(st->cache[i].sql, sql) == 0) {
+			sqlite3_reset(st->cache[i].stmt);
+			sqlite3_clear_bindings(st->cache[i].stmt);
+			*out = st->cache[i].stmt;
+			return FSY_OK;
+		}
+	}
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
+	    NULL);
+	if (rc != SQLITE_OK)
+		return fsy_store_err(st, rc);
+	if (st->ncache == FSY_STMT_CACHE) {
+		/* Full: evict the oldest entry. */
+		sqlite3_finalize(st->cache[0].stmt);
+		free((void *)st->cache[0].sql);
+		memmove(&st->cache[0], &st->cache[1],
+		    sizeof(st->cache[0]) * (FSY_STMT_CACHE - 1));
+		st->ncache--;
+	}
+	st->cache[st->ncache].sql = strdup(sql);
+	if (st->cache[st->ncache].sql == NULL) {
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return FSY_ENOMEM;
+	}
+	st->cache[st->ncache].stmt = *out;
+	st->ncache++;
+	return FSY_OK;
+}
+
+void
+fsy_val_from_column(sqlite3_stmt *s, int i, fsy_val_t *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_INTEGER:
+		v->type = FSY_VAL_INT;
+		v->i = sqlite3_column_int64(s, i);
+		break;
+	case SQLITE_NULL:
+		v->type = FSY_VAL_NULL;
+		break;
+	default: /* text; REAL and BLOB are not used by replicated columns */
+		v->type = FSY_VAL_TEXT;
+		v->s = (const char *)sqlite3_column_text(s, i);
+		v->n = (size_t)sqlite3_column_bytes(s, i);
+		if (v->s == NULL)
+			v->s = "";
+		break;
+	}
+}
+
+int
+fsy_val_bind(sqlite3_stmt *s, int i, const fsy_val_t *v)
+{
+	switch (v->type) {
+	case FSY_VAL_INT:
+		return sqlite3_bind_int64(s, i, v->i);
+	case FSY_VAL_TEXT:
+		return sqlite3_bind_text(s, i, v->s, (int)v->n, SQLITE_TRANSIENT);
+	default:
+		return sqlite3_bind_null(s, i);
+	}
+}
+
+static void
+val_from_sqlite_value(sqlite3_value *sv, fsy_val_t *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (sqlite3_value_type(sv)) {
+	case SQLITE_INTEGER:
+		v->type = FSY_VAL_INT;
+		v->i = sqlite3_value_int64(sv);
+		break;
+	case SQLITE_NULL:
+		v->type = FSY_VAL_NULL;
+		break;
+	default:
+		v->type = FSY_VAL_TEXT;
+		v->s = (const char *)sqlite3_value_text(sv);
+		v->n = (size_t)sqlite3_value_bytes(sv);
+		if (v->s == NULL)
+			v->s = "";
+		break;
+	}
+}
+
+/* ---- meta ---------------------------------------------------------------- */
+
+int
+fsy_store_meta_int(fsy_store_t *st, const char *key, int64_t *v)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, "SELECT value FROM meta WHERE key = ?", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		rc = FSY_OK;
+	} else {
+		rc = rc == SQLITE_DONE ? FSY_ENOTFOUND : fsy_store_err(st, rc);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+fsy_store_meta_text(fsy_store_t *st, const char *key, char *buf, size_t n)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, "SELECT value FROM meta WHERE key = ?", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		snprintf(buf, n, "%s", t ? t : "");
+		rc = FSY_OK;
+	} else {
+		rc = rc == SQLITE_DONE ? FSY_ENOTFOUND : fsy_store_err(st, rc);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+meta_set(fsy_store_t *st, const char *key, const fsy_val_t *v)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st,
+	    "INSERT INTO meta(key, value) VALUES (?, ?) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	fsy_val_bind(s, 2, v);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+fsy_store_meta_set_int(fsy_store_t *st, const char *key, int64_t v)
+{
+	fsy_val_t val = {.type = FSY_VAL_INT, .i = v};
+	return meta_set(st, key, &val);
+}
+
+int
+fsy_store_meta_set_text(fsy_store_t *st, const char *key, const char *v)
+{
+	fsy_val_t val = {.type = FSY_VAL_TEXT, .s = v, .n = strlen(v)};
+	return meta_set(st, key, &val);
+}
+
+/* ---- change capture ------------------------------------------------------ */
+
+/* fsy_capturing(): 1 while this connection captures local writes. */
+static void
+sql_capturing(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	fsy_store_t *st = sqlite3_user_data(ctx);
+
+	(void)argc;
+	(void)argv;
+	sqlite3_result_int(ctx, st->capture);
+}
+
+/* Agent: append one hash-chained entry to change_log. */
+static int
+capture_agent(fsy_store_t *st, int tbl, const char *row, const char *cust,
+    int col, sqlite3_value *sv)
+{
+	sqlite3_stmt *s;
+	int64_t seq = 1;
+	uint8_t prev[32], hash[32];
+	uint64_t hlc;
+	fsy_val_t v;
+	char at[21];
+	int rc;
+
+	rc = fsy_store_stmt(st,
+	    "SELECT seq, hash FROM change_log ORDER BY seq DESC LIMIT 1", &s);
+	if (rc)
+		return rc;
+	memcpy(prev, zero_hash, 32);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		seq = sqlite3_column_int64(s, 0) + 1;
+		if (sqlite3_column_bytes(s, 1) == 32)
+			memcpy(prev, sqlite3_column_blob(s, 1), 32);
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(s);
+		return fsy_store_err(st, rc);
+	}
+	sqlite3_reset(s);
+
+	hlc = fsy_hlc_tick(&st->hlc);
+	val_from_sqlite_value(sv, &v);
+	fsy_chain_hash(prev, seq, tbl, col, row, hlc, st->site, &v, hash);
+	fsy_iso_time(fsy_hlc_wall(&st->hlc), at);
+
+	rc = fsy_store_stmt(st,
+	    "INSERT INTO change_log(seq, tbl, row_id, customer_id, col, val, "
+	    "hlc, at, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int(s, 2, tbl);
+	sqlite3_bind_text(s, 3, row, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, cust, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, col);
+	sqlite3_bind_value(s, 6, sv);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)hlc);
+	sqlite3_bind_text(s, 8, at, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 9, prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 10, hash, 32, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Hub: the column's new winning version, with the next global sequence. */
+static int
+capture_hub(fsy_store_t *st, int tbl, const char *row, const char *cust,
+    int col, sqlite3_value *sv)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = fsy_store_stmt(st,
+	    "INSERT INTO col_version(tbl, row_id, col, customer_id, val, hlc, "
+	    "site, gseq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "(SELECT ifnull(max(gseq), 0) + 1 FROM col_version)) "
+	    "ON CONFLICT(tbl, row_id, col) DO UPDATE SET "
+	    "customer_id = excluded.customer_id, val = excluded.val, "
+	    "hlc = excluded.hlc, site = excluded.site, gseq = excluded.gseq",
+	    &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int(s, 1, tbl);
+	sqlite3_bind_text(s, 2, row, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, col);
+	sqlite3_bind_text(s, 4, cust, -1, SQLITE_STATIC);
+	sqlite3_bind_value(s, 5, sv);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)fsy_hlc_tick(&st->hlc));
+	sqlite3_bind_text(s, 7, st->site, -1, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* fsy_capture(tbl, row_id, customer_id, col, value), called by triggers. */
+static void
+sql_capture(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	fsy_store_t *st = sqlite3_user_data(ctx);
+	const char *row, *cust;
+	int tbl, col, rc;
+
+	(void)argc;
+	tbl = sqlite3_value_int(argv[0]);
+	row = (const char *)sqlite3_value_text(argv[1]);
+	cust = (const char *)sqlite3_value_text(argv[2]);
+	col = sqlite3_value_int(argv[3]);
+	if (!fsy_col_valid(tbl, col) || row == NULL || cust == NULL) {
+		sqlite3_result_error(ctx, "fsy_capture: bad arguments", -1);
+		return;
+	}
+	rc = st->role == FSY_ROLE_HUB ? capture_hub(st, tbl, row, cust, col, argv[4])
+	                              : capture_agent(st, tbl, row, cust, col, argv[4]);
+	if (rc == FSY_EFULL)
+		sqlite3_result_error_code(ctx, SQLITE_FULL);
+	else if (rc == FSY_ENOMEM)
+		sqlite3_result_error_nomem(ctx);
+	else if (rc)
+		sqlite3_result_error(ctx, st->errmsg, -1);
+	else
+		sqlite3_result_null(ctx);
+}
+
+/* Appends to buf (capacity cap), failing on overflow. */
+static int
+cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - *len)
+		return FSY_ETOOBIG;
+	*len += (size_t)n;
+	return FSY_OK;
+}
+
+/* Creates the capture triggers for every replicated table, from tables.c:
+ * on insert every non-NULL column, on update every changed column. */
+static int
+install_triggers(fsy_store_t *st)
+{
+	static char buf[16384];
+	int rc = FSY_OK;
+
+	for (int t = 0; t < FSY_NTABLES && rc == FSY_OK; t++) {
+		const fsy_table_t *tb = &fsy_tables[t];
+		for (int upd = 0; upd < 2 && rc == FSY_OK; upd++) {
+			size_t len = 0;
+			rc = cat(buf, sizeof(buf), &len,
+			    "DROP TRIGGER IF EXISTS fsy_cap_%s_%s;"
+			    "CREATE TRIGGER fsy_cap_%s_%s AFTER %s ON %s "
+			    "WHEN fsy_capturing() BEGIN\n",
+			    tb->name, upd ? "upd" : "ins", tb->name,
+			    upd ? "upd" : "ins", upd ? "UPDATE" : "INSERT",
+			    tb->name);
+			for (int c = 0; c < tb->ncols && rc == FSY_OK; c++) {
+				const char *cn = tb->cols[c].name;
+				if (upd)
+					rc = cat(buf, sizeof(buf), &len,
+					    " SELECT fsy_capture(%d, new.id, "
+					    "new.customer_id, %d, new.%s) WHERE "
+					    "old.%s IS NOT new.%s;\n",
+					    t, c, cn, cn, cn);
+				else
+					rc = cat(buf, sizeof(buf), &len,
+					    " SELECT fsy_capture(%d, new.id, "
+					    "new.customer_id, %d, new.%s) WHERE "
+					    "new.%s IS NOT NULL;\n",
+					    t, c, cn, cn);
+			}
+			if (rc == FSY_OK)
+				rc = cat(buf, sizeof(buf), &len, "END;");
+			if (rc == FSY_OK)
+				rc = fsy_store_exec(st, buf);
+		}
+	}
+	return rc;
+}
+
+/* ---- open / migrate ------------------------------------------------------ */
+
+static int
+migration_applies(const fsy_migration_t *m, fsy_role_t role)
+{
+	size_t n = strlen(m->name);
+
+	if (n > 4 && strcmp(m->name + n - 4, "_hub") == 0)
+		return role == FSY_ROLE_HUB;
+	if (n > 8 && strcmp(m->name + n - 8, "_replica") == 0)
+		return role == FSY_ROLE_AGENT;
+	return 1;
+}
+
+static int
+migrate(fsy_store_t *st)
+{
+	sqlite3_stmt *s = NULL;
+	int version = 0, rc;
+	char pragma[64];
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return fsy_store_err(st, rc);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+
+	for (const fsy_migration_t *m = fsy_migrations; m->sql; m++) {
+		if (m->version <= version)
+			continue;
+		if ((rc = fsy_store_begin(st)) != FSY_OK)
+			return rc;
+		if (migration_applies(m, st->role))
+			rc = fsy_store_exec(st, m->sql);
+		if (rc == FSY_OK) {
+			snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+			    m->version);
+			rc = fsy_store_exec(st, pragma);
+		}
+		if (rc == FSY_OK)
+			rc = fsy_store_commit(st);
+		if (rc != FSY_OK) {
+			char msg[sizeof(st->errmsg)];
+			snprintf(msg, sizeof(msg), "%s", st->errmsg);
+			fsy_store_rollback(st);
+			snprintf(st->errmsg, sizeof(st->errmsg),
+			    "migration %s: %s", m->name, msg);
+			return rc;
+		}
+	}
+	return FSY_OK;
+}
+
+/* Loads or records role and site, and the clock's last value. */
+static int
+identify(fsy_store_t *st, const char *site)
+{
+	char buf[64];
+	int64_t role;
+	int rc;
+	sqlite3_stmt *s;
+	uint64_t last = 0;
+	int64_t stored_hlc;
+
+	rc = fsy_store_meta_int(st, "role", &role);
+	if (rc == FSY_OK && role != st->role) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+		    "database belongs to the %s role",
+		    role == FSY_ROLE_HUB ? "hub" : "agent");
+		return FSY_ESTATE;
+	}
+	if (rc == FSY_ENOTFOUND)
+		rc = fsy_store_meta_set_int(st, "role", st->role);
+	if (rc)
+		return rc;
+
+	rc = fsy_store_meta_text(st, "site", buf, sizeof(buf));
+	if (rc == FSY_OK) {
+		if (site && strcmp(site, buf) != 0) {
+			snprintf(st->errmsg, sizeof(st->errmsg),
+			    "database belongs to site %s, not %s", buf, site);
+			return FSY_ESTATE;
+		}
+		snprintf(st->site, sizeof(st->site), "%s", buf);
+	} else if (rc == FSY_ENOTFOUND) {
+		if (site && !fsy_uuid_valid(site)) {
+			snprintf(st->errmsg, sizeof(st->errmsg),
+			    "site id '%s' is not a UUID", site);
+			return FSY_EINVAL;
+		}
+		if (site)
+			snprintf(st->site, sizeof(st->site), "%s", site);
+		else
+			fsy_uuid_v7(st->site);
+		rc = fsy_store_meta_set_text(st, "site", st->site);
+	}
+	if (rc)
+		return rc;
+
+	/* The clock resumes from the largest HLC this database has seen. */
+	if (fsy_store_meta_int(st, "hlc", &stored_hlc) == FSY_OK)
+		last = (uint64_t)stored_hlc;
+	rc = sqlite3_prepare_v2(st->db,
+	    st->role == FSY_ROLE_HUB ? "SELECT max(hlc) FROM col_version"
+	                             : "SELECT max(hlc) FROM change_log",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return fsy_store_err(st, rc);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (uint64_t)sqlite3_column_int64(s, 0) > last)
+		last = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	fsy_hlc_init(&st->hlc, last);
+	return FSY_OK;
+}
+
+int
+fsy_store_open(const char *path, fsy_role_t role, const char *site,
+    fsy_store_t **out, char *errbuf, size_t errlen)
+{
+	fsy_store_t *st;
+	int rc;
+
+	*out = NULL;
+	if (role != FSY_ROLE_AGENT && role != FSY_ROLE_HUB)
+		return FSY_EINVAL;
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return FSY_ENOMEM;
+	st->role = role;
+	st->capture = 1;
+	rc = sqlite3_open_v2(path, &st->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		rc = st->db ? fsy_store_err(st, rc) : FSY_ENOMEM;
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 5000);
+	rc = fsy_store_exec(st,
+	    "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = FULL;"
+	    "PRAGMA foreign_keys = ON;"
+	    "PRAGMA temp_store = MEMORY;");
+	if (rc)
+		goto fail;
+	rc = sqlite3_create_function(st->db, "fsy_capturing", 0,
+	    SQLITE_UTF8, st, sql_capturing, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(st->db, "fsy_capture", 5,
+		    SQLITE_UTF8, st, sql_capture, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fsy_store_err(st, rc);
+		goto fail;
+	}
+	if ((rc = migrate(st)) != FSY_OK)
+		goto fail;
+	if ((rc = fsy_store_begin(st)) != FSY_OK)
+		goto fail;
+	rc = identify(st, site);
+	if (rc == FSY_OK)
+		rc = install_triggers(st);
+	if (rc == FSY_OK)
+		rc = fsy_store_commit(st);
+	if (rc != FSY_OK) {
+		fsy_store_rollback(st);
+		goto fail;
+	}
+	*out = st;
+	return FSY_OK;
+fail:
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "%s: %s%s%s", path, fsy_strerror(rc),
+		    st->errmsg[0] ? ": " : "", st->errmsg);
+	fsy_store_close(st);
+	return rc;
+}
+
+void
+fsy_store_close(fsy_store_t *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < st->ncache; i++) {
+		sqlite3_finalize(st->cache[i].stmt);
+		free((void *)st->cache[i].sql);
+	}
+	if (st->db)
+		sqlite3_close(st->db);
+	free(st);
+}

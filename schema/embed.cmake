@@ -1,0 +1,18 @@
+# Turns the numbered migration files into a C table (schema_sql.c).
+# Invoked as: cmake -DOUT=file.c -DFILES="a.sql;b.sql" -P embed.cmake
+set(body "/* Generated from schema/NNNN_*.sql by schema/embed.cmake. Do not edit. */\n#include <stddef.h>\n#include \"store.h\"\n\n")
+set(entries "")
+set(i 0)
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  string(SUBSTRING ${name} 0 4 num)
+  math(EXPR num "${num} + 0")
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char sql_${i}[] = {${hex}0x00};\n")
+  string(APPEND entries "\t{${num}, \"${name}\", sql_${i}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst fsy_migration_t fsy_migrations[] = {\n${entries}\t{0, NULL, NULL}\n};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,146 @@
+/* test_store.c — opening, migrations, meta, change capture. */
+#include <stdio.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "tables.h"
+#include "util.h"
+
+static void
+test_open_migrates_and_reopens(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("a.db", FSY_ROLE_AGENT, NULL);
+	assert_int_equal(tu_int(st, "PRAGMA user_version"), 3);
+	assert_string_equal(tu_text(st, "PRAGMA journal_mode"), "wal");
+	assert_int_equal(tu_int(st, "PRAGMA foreign_keys"), 1);
+	/* the agent has a change log, not the hub's col_version */
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='change_log'"), 1);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='col_version'"), 0);
+	char site[64];
+	snprintf(site, sizeof(site), "%s", fsy_store_site(st));
+	assert_true(fsy_uuid_valid(site));
+	fsy_store_close(st);
+
+	st = tu_open("a.db", FSY_ROLE_AGENT, NULL);
+	assert_string_equal(fsy_store_site(st), site);
+	fsy_store_close(st);
+
+	/* wrong role or wrong site is refused */
+	fsy_store_t *bad = NULL;
+	char err[256];
+	assert_int_equal(fsy_store_open(tu_path("a.db"), FSY_ROLE_HUB, NULL, &bad, err, sizeof(err)), FSY_ESTATE);
+	assert_null(bad);
+	assert_non_null(strstr(err, "agent role"));
+	char other[37];
+	fsy_uuid_v7(other);
+	assert_int_equal(fsy_store_open(tu_path("a.db"), FSY_ROLE_AGENT, other, &bad, err, sizeof(err)), FSY_ESTATE);
+}
+
+static void
+test_hub_schema(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("h.db", FSY_ROLE_HUB, NULL);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='col_version'"), 1);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='change_log'"), 0);
+	fsy_store_close(st);
+}
+
+static void
+test_meta(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("m.db", FSY_ROLE_AGENT, NULL);
+	int64_t v = 0;
+	char buf[32];
+	assert_int_equal(fsy_store_meta_int(st, "nope", &v), FSY_ENOTFOUND);
+	assert_int_equal(fsy_store_meta_set_int(st, "n", 42), FSY_OK);
+	assert_int_equal(fsy_store_meta_int(st, "n", &v), FSY_OK);
+	assert_int_equal(v, 42);
+	assert_int_equal(fsy_store_meta_set_text(st, "t", "hello"), FSY_OK);
+	assert_int_equal(fsy_store_meta_text(st, "t", buf, sizeof(buf)), FSY_OK);
+	assert_string_equal(buf, "hello");
+	fsy_store_close(st);
+}
+
+static void
+test_agent_capture_chain(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("c.db", FSY_ROLE_AGENT, NULL);
+	tu_exec(st, "INSERT INTO customer(id, customer_id, name, phone) VALUES "
+	    "('01890000-0000-7000-8000-000000000001','01890000-0000-7000-8000-000000000001','王伟','13800000000')");
+	/* name, phone, card_provisional, recruit_interest, deleted */
+	int64_t n = tu_int(st, "SELECT count(*) FROM change_log");
+	assert_int_equal(n, 5);
+	tu_exec(st, "UPDATE customer SET phone = '13900000000', name = name");
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM change_log"), n + 1);
+	assert_string_equal(tu_text(st, "SELECT val FROM change_log ORDER BY seq DESC LIMIT 1"), "13900000000");
+	/* every entry chains from the one before */
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM change_log a JOIN change_log b ON b.seq = a.seq + 1 WHERE b.prev_hash != a.hash"), 0);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM change_log a JOIN change_log b ON b.seq = a.seq + 1 WHERE b.hlc <= a.hlc"), 0);
+	/* a failed statement leaves no entry and no gap */
+	assert_int_not_equal(fsy_store_exec(st, "UPDATE customer SET gender = 'X'"), FSY_OK);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM change_log"), n + 1);
+	/* with capture off, nothing is recorded */
+	fsy_store_set_capture(st, 0);
+	tu_exec(st, "UPDATE customer SET phone = '1'");
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM change_log"), n + 1);
+	fsy_store_close(st);
+}
+
+static void
+test_hub_capture_versions(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("hc.db", FSY_ROLE_HUB, NULL);
+	tu_exec(st, "INSERT INTO customer(id, customer_id, name) VALUES ('c1','c1','李娜')");
+	int64_t n = tu_int(st, "SELECT count(*) FROM col_version");
+	assert_true(n >= 2);
+	int64_t g = tu_int(st, "SELECT max(gseq) FROM col_version");
+	tu_exec(st, "UPDATE customer SET name = '李娜娜' WHERE id = 'c1'");
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_version"), n);
+	assert_int_equal(tu_int(st, "SELECT gseq FROM col_version WHERE col = 2"), g + 1);
+	assert_string_equal(tu_text(st, "SELECT val FROM col_version WHERE col = 2"), "李娜娜");
+	fsy_store_close(st);
+}
+
+static void
+test_hlc_survives_reopen(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("r.db", FSY_ROLE_AGENT, NULL);
+	tu_exec(st, "INSERT INTO need(id, customer_id, kind) VALUES ('n1','c1','health')");
+	int64_t last = tu_int(st, "SELECT max(hlc) FROM change_log");
+	fsy_store_close(st);
+	st = tu_open("r.db", FSY_ROLE_AGENT, NULL);
+	/* a clock set back by a day still issues larger HLCs */
+	fsy_hlc_t *c = fsy_store_clock(st);
+	assert_true(c->last >= (uint64_t)last);
+	tu_exec(st, "UPDATE need SET note = 'x'");
+	assert_true(tu_int(st, "SELECT max(hlc) FROM change_log") > last);
+	fsy_store_close(st);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	tu_cleanup();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_migrates_and_reopens),
+		cmocka_unit_test(test_hub_schema),
+		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_agent_capture_chain),
+		cmocka_unit_test(test_hub_capture_versions),
+		cmocka_unit_test(test_hlc_survives_reopen),
+	};
+	return cmocka_run_group_tests(tests, NULL, teardown);
+}
