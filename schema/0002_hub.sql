@@ -30,12 +30,18 @@ CREATE TABLE device_state (
 	scope_hash    BLOB                         -- device's replica hash, as reported
 ) WITHOUT ROWID;
 
--- Customers a device is confirmed to hold. revoking=1: a revoke was sent
--- and not yet acknowledged; the device's changes are still accepted.
+-- Customers a device holds, as far as the hub knows.
+--   state 0: held (confirmed by a snapshot ack or created on the device);
+--   state 1: revoking — a revoke was sent and not yet acknowledged; the
+--            device's changes for it are still accepted;
+--   state 2: snapshot sent, not yet acknowledged (not yet held).
+-- snap_gseq: the global seq the snapshot covered; pulls send this
+-- customer's changes above it only.
 CREATE TABLE device_scope (
 	device_id     TEXT NOT NULL,
 	customer_id   TEXT NOT NULL,
-	revoking      INTEGER NOT NULL DEFAULT 0,
+	state         INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
+	snap_gseq     INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (device_id, customer_id)
 ) WITHOUT ROWID;
 CREATE INDEX device_scope_customer ON device_scope(customer_id);

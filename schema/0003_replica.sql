@@ -14,7 +14,10 @@ CREATE TABLE change_log (
 	hlc           INTEGER NOT NULL,
 	at            TEXT NOT NULL,       -- wall-clock time of the write
 	prev_hash     BLOB NOT NULL,
-	hash          BLOB NOT NULL
+	hash          BLOB NOT NULL,
+	-- 1: the customer was revoked from this laptop and the value erased;
+	-- the entry keeps its hashes, so the chain still links.
+	redacted      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX change_log_col ON change_log(tbl, row_id, col);
 CREATE INDEX change_log_customer ON change_log(customer_id, seq);

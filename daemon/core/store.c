@@ -404,7 +404,10 @@ cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 }
 
 /* Creates the capture triggers for every replicated table, from tables.c:
- * on insert every non-NULL column, on update every changed column. */
+ * on insert every non-NULL column, on update every changed column. On a
+ * laptop, a new row's head-office columns are captured only when they are
+ * given a value other than their default (NULL or 0): the hub refuses
+ * them, and its correction puts head office's value back. */
 static int
 install_triggers(fsy_store_t *st)
 {
@@ -424,6 +427,11 @@ install_triggers(fsy_store_t *st)
 			    tb->name);
 			for (int c = 0; c < tb->ncols && rc == FSY_OK; c++) {
 				const char *cn = tb->cols[c].name;
+				unsigned fl = tb->cols[c].flags;
+				/* A laptop never writes head office's columns
+				 * (but for those it may set on a new row). */
+				int ho_default = st->role == FSY_ROLE_AGENT &&
+				    !upd && fl & FSY_COL_HO && !(fl & FSY_COL_HO_INIT);
 				if (upd)
 					rc = cat(buf, sizeof(buf), &len,
 					    " SELECT fsy_capture(%d, new.id, "
@@ -434,8 +442,11 @@ install_triggers(fsy_store_t *st)
 					rc = cat(buf, sizeof(buf), &len,
 					    " SELECT fsy_capture(%d, new.id, "
 					    "new.customer_id, %d, new.%s) WHERE "
-					    "new.%s IS NOT NULL;\n",
-					    t, c, cn, cn);
+					    "new.%s IS NOT NULL%s%s%s;\n",
+					    t, c, cn, cn,
+					    ho_default ? " AND new." : "",
+					    ho_default ? cn : "",
+					    ho_default ? " IS NOT 0" : "");
 			}
 			if (rc == FSY_OK)
 				rc = cat(buf, sizeof(buf), &len, "END;");

@@ -1,0 +1,1502 @@
+/*
+ * hub.c — the hub end of sync: handshake, merge of pushed changes, and
+ * ownership-scoped pulls (see sync.h, docs/SYNC.md).
+ *
+ * Connection states (fsy_hub_conn_t):
+ *   new --HELLO ok--> challenged --AUTH ok--> authed
+ * Any request out of order gets ERROR EAUTH/EPROTO and changes nothing.
+ * Every PUSH or PULL runs in one IMMEDIATE transaction; its reply is made
+ * only after the commit, so a reply that is lost costs a resend, never a
+ * loss: merging is idempotent (seqs at or below the device's push_seq are
+ * skipped) and pulls are driven by the device's cursor and acks.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "rows.h"
+#include "store_int.h"
+#include "sync.h"
+#include "tables.h"
+
+void
+fsy_sync_limits_default(fsy_sync_limits_t *l)
+{
+	l->max_changes = 5000;
+	l->max_bytes = 4u << 20;
+	l->max_skew_ms = 5 * 60 * 1000;
+	l->late_ms = 3LL * 24 * 3600 * 1000;
+	l->compress = 1;
+}
+
+void
+fsy_hub_init(fsy_hub_t *hub, fsy_store_t *st)
+{
+	memset(hub, 0, sizeof(*hub));
+	hub->st = st;
+	fsy_sync_limits_default(&hub->limits);
+}
+
+static void
+hlog(fsy_hub_t *hub, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+hlog(fsy_hub_t *hub, int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (hub->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	hub->log(hub->log_arg, level, buf);
+}
+
+static void
+now_iso(char out[21])
+{
+	fsy_iso_time(fsy_now_ms(), out);
+}
+
+static int
+audit(fsy_store_t *st, const char *actor, const char *action,
+    const char *detail)
+{
+	sqlite3_stmt *s;
+	char at[21];
+	int rc = fsy_store_stmt(st,
+	    "INSERT INTO audit(at, actor, action, detail) VALUES (?,?,?,?)", &s);
+
+	if (rc)
+		return rc;
+	now_iso(at);
+	sqlite3_bind_text(s, 1, at, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+reply_error(fsy_hub_t *hub, int code, const char *msg, uint32_t retry_ms,
+    fsy_buf_t *out)
+{
+	fsy_msg_t m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = FSY_MSG_ERROR;
+	m.u.error.code = code;
+	m.u.error.message = msg;
+	m.u.error.retry_ms = retry_ms;
+	(void)hub;
+	return fsy_msg_encode(&m, 0, out);
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+int
+fsy_hub_device_add(fsy_store_t *st, const char *device_id, const char *agent_id,
+    const uint8_t pk[32], const char *name)
+{
+	sqlite3_stmt *s;
+	char hex[65], at[21];
+	int rc;
+
+	if (!fsy_uuid_valid(device_id))
+		return FSY_EINVAL;
+	fsy_hex(pk, 32, hex);
+	now_iso(at);
+	rc = fsy_store_stmt(st,
+	    "INSERT INTO device(id, agent_id, name, pubkey, issued_at) "
+	    "VALUES (?,?,?,?,?)", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, agent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, at, -1, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	if (rc == FSY_ECONSTRAINT)
+		rc = FSY_EEXISTS;
+	if (rc == FSY_OK) {
+		rc = fsy_store_stmt(st, "INSERT OR IGNORE INTO device_state"
+		    "(device_id) VALUES (?)", &s);
+		if (rc == FSY_OK) {
+			sqlite3_bind_text(s, 1, device_id, -1, SQLITE_STATIC);
+			rc = fsy_store_err(st, sqlite3_step(s));
+			sqlite3_reset(s);
+		}
+	}
+	return rc;
+}
+
+int
+fsy_hub_device_revoke(fsy_store_t *st, const char *device_id,
+    const char *reason)
+{
+	sqlite3_stmt *s;
+	char at[21];
+	int rc;
+
+	now_iso(at);
+	rc = fsy_store_stmt(st,
+	    "UPDATE device SET status = 'revoked', revoked_at = ?, "
+	    "revoke_reason = ? WHERE id = ? AND status = 'active'", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, device_id, -1, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	if (rc == FSY_OK && sqlite3_changes(st->db) == 0)
+		rc = FSY_ENOTFOUND;
+	if (rc == FSY_OK)
+		rc = audit(st, "head office", "device.revoke", device_id);
+	return rc;
+}
+
+/* Loads the device's status and key; FSY_EUNKNOWNDEV / FSY_EREVOKED. */
+static int
+device_lookup(fsy_store_t *st, const char *device_id, uint8_t pk[32],
+    char agent_id[37])
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st,
+	    "SELECT status, pubkey, agent_id FROM device WHERE id = ?", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, device_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(s, 0);
+		const char *hex = (const char *)sqlite3_column_text(s, 1);
+		const char *ag = (const char *)sqlite3_column_text(s, 2);
+		if (status && strcmp(status, "revoked") == 0)
+			rc = FSY_EREVOKED;
+		else if (hex == NULL || fsy_unhex(hex, pk, 32) != FSY_OK)
+			rc = FSY_ECORRUPT;
+		else {
+			snprintf(agent_id, 37, "%s", ag ? ag : "");
+			rc = FSY_OK;
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? FSY_EUNKNOWNDEV : fsy_store_err(st, rc);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- handshake ----------------------------------------------------------- */
+
+static int
+handle_hello(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_hello_t *h,
+    fsy_buf_t *out)
+{
+	fsy_store_t *st = hub->st;
+	uint8_t pk[32];
+	char agent[37], at[21], detail[160];
+	sqlite3_stmt *s;
+	fsy_msg_t m;
+	int rc;
+
+	memset(conn, 0, sizeof(*conn));
+	if (h->proto != FSY_PROTO_VERSION || h->schema != FSY_SCHEMA_VERSION) {
+		snprintf(detail, sizeof(detail),
+		    "hub speaks protocol %d schema %d; device sent %u/%u",
+		    FSY_PROTO_VERSION, FSY_SCHEMA_VERSION, h->proto, h->schema);
+		reply_error(hub, FSY_EVERSION, detail, 0, out);
+		return FSY_ECLOSED;
+	}
+	rc = device_lookup(st, h->device_id, pk, agent);
+	if (rc == FSY_EUNKNOWNDEV || rc == FSY_EREVOKED) {
+		snprintf(detail, sizeof(detail), "device %s refused: %s",
+		    h->device_id, fsy_strerror(rc));
+		hlog(hub, 1, "%s", detail);
+		(void)audit(st, h->device_id, "device.refused", detail);
+		reply_error(hub, rc, detail, 0, out);
+		return FSY_ECLOSED;
+	}
+	if (rc) {
+		reply_error(hub, rc, "hub store error", 1000, out);
+		return FSY_OK;
+	}
+
+	/* Record what the device says of itself, for `fleet`. The chain
+	 * checkpoint is compared with what the hub merged: a mismatch means the
+	 * laptop's log was altered after it was delivered. */
+	now_iso(at);
+	rc = fsy_store_stmt(st,
+	    "UPDATE device_state SET last_hello_at = ?2, pending = ?3, "
+	    "oldest_pending_at = ?4, scope_hash = ?5, "
+	    "chain_ok = CASE WHEN ?6 = push_seq AND ?6 > 0 AND chain_hash IS NOT NULL "
+	    "  AND chain_hash != ?7 THEN 0 ELSE chain_ok END, "
+	    "chain_error = CASE WHEN ?6 = push_seq AND ?6 > 0 AND chain_hash IS NOT NULL "
+	    "  AND chain_hash != ?7 THEN 'log altered after delivery (checkpoint seq ' || ?6 || ')' "
+	    "  WHEN ?8 < push_seq THEN 'log shorter than delivered (' || ?8 || ' < ' || push_seq || ')' "
+	    "  ELSE chain_error END "
+	    "WHERE device_id = ?1", &s);
+	if (rc == FSY_OK) {
+		char oldest[21];
+		sqlite3_bind_text(s, 1, h->device_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, at, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, h->pending);
+		if (h->oldest_pending_ms > 0) {
+			fsy_iso_time(h->oldest_pending_ms, oldest);
+			sqlite3_bind_text(s, 4, oldest, -1, SQLITE_TRANSIENT);
+		}
+		if (h->has_scope_hash)
+			sqlite3_bind_blob(s, 5, h->scope_hash, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 6, h->chain_seq);
+		sqlite3_bind_blob(s, 7, h->chain_hash, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 8, h->log_seq);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
+	}
+	if (rc) {
+		reply_error(hub, rc, "hub store error", 1000, out);
+		return FSY_OK;
+	}
+
+	snprintf(conn->device_id, sizeof(conn->device_id), "%s", h->device_id);
+	randombytes_buf(conn->nonce, sizeof(conn->nonce));
+	conn->challenged = 1;
+	memset(&m, 0, sizeof(m));
+	m.type = FSY_MSG_CHALLENGE;
+	memcpy(m.u.challenge.nonce, conn->nonce, 32);
+	snprintf(m.u.challenge.hub_id, 37, "%s", fsy_store_site(st));
+	m.u.challenge.hub_time_ms = fsy_now_ms();
+	return fsy_msg_encode(&m, 0, out);
+}
+
+static int
+handle_auth(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_auth_t *a,
+    fsy_buf_t *out)
+{
+	fsy_store_t *st = hub->st;
+	uint8_t pk[32], payload[160];
+	char agent[37], role[16] = "agent";
+	size_t n;
+	sqlite3_stmt *s;
+	fsy_msg_t m;
+	int rc;
+
+	if (!conn->challenged || strcmp(a->device_id, conn->device_id) != 0) {
+		reply_error(hub, FSY_EPROTO, "AUTH without a matching HELLO", 0, out);
+		return FSY_ECLOSED;
+	}
+	conn->challenged = 0; /* a nonce is good for one try */
+	rc = device_lookup(st, a->device_id, pk, agent);
+	if (rc == FSY_OK) {
+		n = fsy_auth_payload(conn->nonce, fsy_store_site(st),
+		    a->device_id, payload);
+		if (crypto_sign_verify_detached(a->sig, payload, n, pk) != 0)
+			rc = FSY_EAUTH;
+	}
+	if (rc) {
+		char detail[160];
+		snprintf(detail, sizeof(detail), "device %s: %s", a->device_id,
+		    rc == FSY_EAUTH ? "signature does not verify" : fsy_strerror(rc));
+		hlog(hub, 1, "%s", detail);
+		(void)audit(st, a->device_id, "device.auth_failed", detail);
+		reply_error(hub, rc, detail, 0, out);
+		return FSY_ECLOSED;
+	}
+
+	memset(&m, 0, sizeof(m));
+	m.type = FSY_MSG_WELCOME;
+	rc = fsy_store_stmt(st,
+	    "SELECT a.role, ifnull(a.team_id, ''), ds.push_seq, ds.pull_cursor, "
+	    "ds.chain_ok FROM agent a, device_state ds "
+	    "WHERE a.id = ?1 AND ds.device_id = ?2", &s);
+	if (rc == FSY_OK) {
+		sqlite3_bind_text(s, 1, agent, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, a->device_id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			snprintf(role, sizeof(role), "%s", sqlite3_column_text(s, 0));
+			snprintf(conn->team_id, sizeof(conn->team_id), "%s",
+			    sqlite3_column_text(s, 1));
+			m.u.welcome.push_seq = sqlite3_column_int64(s, 2);
+			m.u.welcome.pull_cursor = sqlite3_column_int64(s, 3);
+			m.u.welcome.chain_ok = sqlite3_column_int(s, 4);
+			rc = FSY_OK;
+		} else {
+			rc = rc == SQLITE_DONE ? FSY_EUNKNOWNDEV : fsy_store_err(st, rc);
+		}
+		sqlite3_reset(s);
+	}
+	if (rc) {
+		reply_error(hub, rc, "device has no agent or state", 0, out);
+		return FSY_ECLOSED;
+	}
+	conn->authed = 1;
+	conn->lead = strcmp(role, "lead") == 0;
+	snprintf(conn->agent_id, sizeof(conn->agent_id), "%s", agent);
+	snprintf(m.u.welcome.agent_id, 37, "%s", agent);
+	m.u.welcome.role = conn->lead ? "lead" : "agent";
+	m.u.welcome.hub_time_ms = fsy_now_ms();
+	return fsy_msg_encode(&m, 0, out);
+}
+
+/* ---- merge --------------------------------------------------------------- */
+
+/* What one PUSH produces besides the store change. */
+typedef struct merge_out {
+	fsy__arena_t arena;
+	fsy_reject_t *rejects;
+	uint32_t nrejects, caprejects;
+	fsy_change_t *corr;
+	uint32_t ncorr, capcorr;
+	char (*visits)[37];       /* visits created: stamp received_at */
+	uint32_t nvisits, capvisits;
+	char (*created)[37];      /* customers created by the device */
+	uint32_t ncreated, capcreated;
+	uint64_t applied, clamped, conflicts;
+} merge_out_t;
+
+static int
+grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+	uint32_t ncap;
+	void *np;
+
+	if (need <= *cap)
+		return FSY_OK;
+	ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(*p, (size_t)ncap * elem);
+	if (np == NULL)
+		return FSY_ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return FSY_OK;
+}
+
+static void
+merge_out_free(merge_out_t *o)
+{
+	fsy__arena_free(&o->arena);
+	free(o->rejects);
+	free(o->corr);
+	free(o->visits);
+	free(o->created);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Adds the hub's current value of (tbl,row,col) as a correction, when the
+ * row exists at the hub; a row unknown to the hub gets none (the device
+ * then erases it: see PROTOCOL.md, "Rejections"). */
+static int
+add_correction(fsy_store_t *st, merge_out_t *o, const fsy_change_t *c)
+{
+	fsy_val_t v;
+	int rc;
+
+	for (uint32_t i = 0; i < o->ncorr; i++) /* once per column */
+		if (o->corr[i].tbl == c->tbl && o->corr[i].col == c->col &&
+		    strcmp(o->corr[i].row_id, c->row_id) == 0)
+			return FSY_OK;
+	rc = fsy__row_get(st, c->tbl, c->row_id, c->col, &o->arena, &v);
+	if (rc == FSY_ENOTFOUND)
+		return FSY_OK;
+	if (rc)
+		return rc;
+	if ((rc = grow((void **)&o->corr, &o->capcorr, o->ncorr + 1,
+	    sizeof(*o->corr))) != FSY_OK)
+		return rc;
+	fsy_change_t *k = &o->corr[o->ncorr++];
+	memset(k, 0, sizeof(*k));
+	k->tbl = c->tbl;
+	k->col = c->col;
+	memcpy(k->row_id, c->row_id, 37);
+	memcpy(k->customer_id, c->customer_id, 37);
+	k->val = v;
+	return FSY_OK;
+}
+
+static int
+reject(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
+    const fsy_change_t *c, int code, const char *reason)
+{
+	fsy_store_t *st = hub->st;
+	sqlite3_stmt *s;
+	char at[21];
+	int rc;
+
+	rc = fsy_store_stmt(st,
+	    "INSERT OR IGNORE INTO rejected_change(device_id, seq, customer_id, "
+	    "tbl, row_id, col, val, hlc, code, reason, at) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?)", &s);
+	if (rc)
+		return rc;
+	now_iso(at);
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, c->seq);
+	sqlite3_bind_text(s, 3, c->customer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, fsy_tables[c->tbl].name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, c->row_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, fsy_tables[c->tbl].cols[c->col].name, -1,
+	    SQLITE_STATIC);
+	fsy_val_bind(s, 7, &c->val);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)c->hlc);
+	sqlite3_bind_int(s, 9, code);
+	sqlite3_bind_text(s, 10, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, at, -1, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	if (rc)
+		return rc;
+	if ((rc = grow((void **)&o->rejects, &o->caprejects, o->nrejects + 1,
+	    sizeof(*o->rejects))) != FSY_OK)
+		return rc;
+	o->rejects[o->nrejects].seq = c->seq;
+	o->rejects[o->nrejects].code = code;
+	o->rejects[o->nrejects].reason = fsy__arena_strndup(&o->arena, reason,
+	    strlen(reason));
+	if (o->rejects[o->nrejects].reason == NULL)
+		return FSY_ENOMEM;
+	o->nrejects++;
+	return add_correction(st, o, c);
+}
+
+/* Scope of a customer for this device: 1 held (state 0 or 1), 0 not. */
+static int
+in_scope(fsy_store_t *st, const char *device_id, const char *customer_id)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st,
+	    "SELECT 1 FROM device_scope WHERE device_id = ? AND customer_id = ? "
+	    "AND state IN (0, 1)", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Returns 1 if any version of the customer exists at the hub. */
+static int
+customer_known(fsy_store_t *st, const char *customer_id)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st,
+	    "SELECT 1 FROM customer WHERE id = ?1 UNION ALL "
+	    "SELECT 1 FROM col_version WHERE customer_id = ?1 LIMIT 1", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, customer_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+scope_add(fsy_store_t *st, const char *device_id, const char *customer_id,
+    int state, int64_t snap_gseq)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st,
+	    "INSERT INTO device_scope(device_id, customer_id, state, snap_gseq) "
+	    "VALUES (?,?,?,?) ON CONFLICT(device_id, customer_id) DO UPDATE SET "
+	    "state = excluded.state, snap_gseq = excluded.snap_gseq", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, state);
+	sqlite3_bind_int64(s, 4, snap_gseq);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+typedef struct version {
+	int found;
+	uint64_t hlc;
+	char site[37];
+	int64_t gseq;
+} version_t;
+
+static int
+version_get(fsy_store_t *st, const fsy_change_t *c, version_t *v)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st,
+	    "SELECT hlc, site, gseq FROM col_version "
+	    "WHERE tbl = ? AND row_id = ? AND col = ?", &s);
+
+	memset(v, 0, sizeof(*v));
+	if (rc)
+		return rc;
+	sqlite3_bind_int(s, 1, c->tbl);
+	sqlite3_bind_text(s, 2, c->row_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, c->col);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		v->found = 1;
+		v->hlc = (uint64_t)sqlite3_column_int64(s, 0);
+		snprintf(v->site, sizeof(v->site), "%s", sqlite3_column_text(s, 1));
+		v->gseq = sqlite3_column_int64(s, 2);
+		rc = FSY_OK;
+	} else {
+		rc = rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+version_put(fsy_store_t *st, const fsy_change_t *c, uint64_t hlc,
+    const char *site, int64_t gseq)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st,
+	    "INSERT INTO col_version(tbl, row_id, col, customer_id, val, hlc, "
+	    "site, gseq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
+	    "ON CONFLICT(tbl, row_id, col) DO UPDATE SET "
+	    "customer_id = excluded.customer_id, val = excluded.val, "
+	    "hlc = excluded.hlc, site = excluded.site, gseq = excluded.gseq", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(s, 1, c->tbl);
+	sqlite3_bind_text(s, 2, c->row_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, c->col);
+	sqlite3_bind_text(s, 4, c->customer_id, -1, SQLITE_STATIC);
+	fsy_val_bind(s, 5, &c->val);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)hlc);
+	sqlite3_bind_text(s, 7, site, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, gseq);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+record_conflict(fsy_store_t *st, const fsy_change_t *c, const fsy_val_t *wv,
+    uint64_t whlc, const char *wsite, const fsy_val_t *lv, uint64_t lhlc,
+    const char *lsite)
+{
+	sqlite3_stmt *s;
+	char id[37], at[21];
+	int rc = fsy_store_stmt(st,
+	    "INSERT OR IGNORE INTO conflict(id, customer_id, tbl, row_id, col, "
+	    "winner_val, winner_hlc, winner_site, loser_val, loser_hlc, "
+	    "loser_site, detected_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", &s);
+
+	if (rc)
+		return rc;
+	fsy_uuid_v7(id);
+	now_iso(at);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, c->customer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, fsy_tables[c->tbl].name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, c->row_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, fsy_tables[c->tbl].cols[c->col].name, -1,
+	    SQLITE_STATIC);
+	fsy_val_bind(s, 6, wv);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)whlc);
+	sqlite3_bind_text(s, 8, wsite, -1, SQLITE_STATIC);
+	fsy_val_bind(s, 9, lv);
+	sqlite3_bind_int64(s, 10, (sqlite3_int64)lhlc);
+	sqlite3_bind_text(s, 11, lsite, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, at, -1, SQLITE_TRANSIENT);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+max_gseq(fsy_store_t *st, int64_t *g)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, "SELECT ifnull(max(gseq), 0) FROM col_version",
+	    &s);
+
+	if (rc)
+		return rc;
+	rc = sqlite3_step(s);
+	*g = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	rc = rc == SQLITE_ROW ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* (a_hlc, a_site) > (b_hlc, b_site): the total order of writes. */
+static int
+newer(uint64_t ah, const char *as, uint64_t bh, const char *bs)
+{
+	return ah != bh ? ah > bh : strcmp(as, bs) > 0;
+}
+
+/* Merges one change that has passed authorisation. */
+static int
+merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
+    const fsy_change_t *c, int64_t cursor, int64_t *gseq)
+{
+	fsy_store_t *st = hub->st;
+	const char *dev = conn->device_id;
+	fsy_change_t cc = *c;
+	version_t cur;
+	uint64_t hlc = c->hlc;
+	int64_t wall = fsy_hlc_wall(&st->hlc);
+	int rc;
+
+	/* A clock far ahead of the hub's is not trusted: the write is ordered
+	 * as if made now, so setting a laptop clock forward wins nothing. */
+	if (FSY_HLC_MS(hlc) > wall + hub->limits.max_skew_ms) {
+		hlc = fsy_hlc_tick(&st->hlc);
+		o->clamped++;
+	} else {
+		fsy_hlc_recv(&st->hlc, hlc);
+	}
+	if ((rc = version_get(st, c, &cur)) != FSY_OK)
+		return rc;
+
+	if (fsy_tables[c->tbl].flags & FSY_TBL_INSERT_ONLY && cur.found) {
+		if (strcmp(cur.site, dev) == 0 && cur.hlc == hlc)
+			return FSY_OK; /* the same write again */
+		return reject(hub, conn, o, c, FSY_EINSERTONLY,
+		    "visit records are insert-only");
+	}
+
+	/* Concurrent: the current version was written by someone else and
+	 * the device had not pulled it when it pushed. */
+	int concurrent = cur.found && strcmp(cur.site, dev) != 0 &&
+	    cur.gseq > cursor;
+
+	if (!cur.found || newer(hlc, dev, cur.hlc, cur.site)) {
+		if (concurrent) {
+			fsy_val_t old;
+			if ((rc = fsy__row_get(st, c->tbl, c->row_id, c->col,
+			    &o->arena, &old)) != FSY_OK && rc != FSY_ENOTFOUND)
+				return rc;
+			if (rc == FSY_ENOTFOUND)
+				old.type = FSY_VAL_NULL;
+			if ((rc = record_conflict(st, c, &c->val, hlc, dev, &old,
+			    cur.hlc, cur.site)) != FSY_OK)
+				return rc;
+			o->conflicts++;
+		}
+		if ((rc = fsy__row_set(st, c->tbl, c->row_id, c->customer_id,
+		    c->col, &c->val)) != FSY_OK)
+			return rc;
+		cc.hlc = hlc;
+		if ((rc = version_put(st, &cc, hlc, dev, ++*gseq)) != FSY_OK)
+			return rc;
+		o->applied++;
+		return FSY_OK;
+	}
+
+	/* The change loses. Keep both values when the edits were concurrent,
+	 * and tell the device the winning value. */
+	if (concurrent) {
+		fsy_val_t win;
+		if ((rc = fsy__row_get(st, c->tbl, c->row_id, c->col, &o->arena,
+		    &win)) != FSY_OK && rc != FSY_ENOTFOUND)
+			return rc;
+		if (rc == FSY_ENOTFOUND)
+			win.type = FSY_VAL_NULL;
+		if ((rc = record_conflict(st, c, &win, cur.hlc, cur.site, &c->val,
+		    hlc, dev)) != FSY_OK)
+			return rc;
+		o->conflicts++;
+	}
+	return add_correction(st, o, c);
+}
+
+/* Within a run of changes to one row (as the device's triggers write a new
+ * row's columns consecutively), finds the value given to column col. */
+static const fsy_val_t *
+run_value(const fsy_change_t *ch, uint32_t from, uint32_t to, int col)
+{
+	for (uint32_t i = from; i < to; i++)
+		if (ch[i].col == col)
+			return &ch[i].val;
+	return NULL;
+}
+
+static int
+authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
+    const fsy_msg_push_t *p, uint32_t first, int64_t *gseq)
+{
+	fsy_store_t *st = hub->st;
+	const fsy_change_t *ch = p->changes;
+	int rc = FSY_OK;
+	char scope_cust[37] = "";
+	int scope_ok = 0;
+
+	for (uint32_t i = first; i < p->nchanges && rc == FSY_OK;) {
+		/* One run: consecutive changes to the same row. */
+		uint32_t end = i + 1;
+		while (end < p->nchanges && ch[end].tbl == ch[i].tbl &&
+		    strcmp(ch[end].row_id, ch[i].row_id) == 0)
+			end++;
+		int tbl = ch[i].tbl;
+		int exists = fsy__row_exists(st, tbl, ch[i].row_id);
+		if (exists < 0)
+			return exists;
+		int creating = 0; /* a new customer made on the device */
+		int why = 0;
+		const char *reason = NULL;
+
+		if (conn->lead) {
+			why = FSY_EPERM;
+			reason = "team leads hold their team's customers read-only";
+		} else if (strcmp(scope_cust, ch[i].customer_id) == 0 && scope_ok) {
+			/* in scope, checked for the previous run */
+		} else if ((rc = in_scope(st, conn->device_id,
+		    ch[i].customer_id)) < 0) {
+			return rc;
+		} else if (rc == 1) {
+			snprintf(scope_cust, sizeof(scope_cust), "%s",
+			    ch[i].customer_id);
+			scope_ok = 1;
+		} else if (tbl == FSY_T_CUSTOMER && !exists &&
+		    strcmp(ch[i].row_id, ch[i].customer_id) == 0 &&
+		    (rc = customer_known(st, ch[i].customer_id)) == 0) {
+			creating = 1;
+		} else if (rc < 0) {
+			return rc;
+		} else {
+			why = FSY_ENOTOWNER;
+			reason = "customer is not owned by this device's agent";
+		}
+		rc = FSY_OK;
+
+		if (creating) {
+			if ((rc = scope_add(st, conn->device_id, ch[i].customer_id,
+			    0, 0)) != FSY_OK)
+				return rc;
+			if ((rc = grow((void **)&o->created, &o->capcreated,
+			    o->ncreated + 1, sizeof(*o->created))) != FSY_OK)
+				return rc;
+			memcpy(o->created[o->ncreated++], ch[i].customer_id, 37);
+			snprintf(scope_cust, sizeof(scope_cust), "%s",
+			    ch[i].customer_id);
+			scope_ok = 1;
+		}
+
+		/* Own policies are head office's, row by row: an agent may add
+		 * only another insurer's policy (external = 1). */
+		int ho_row = 0;
+		if (!why && fsy_tables[tbl].flags & FSY_TBL_HO_ROWS) {
+			int ext_col = fsy_col_find(tbl, "external");
+			if (exists) {
+				fsy_val_t ev;
+				if ((rc = fsy__row_get(st, tbl, ch[i].row_id, ext_col,
+				    &o->arena, &ev)) != FSY_OK)
+					return rc;
+				ho_row = !(ev.type == FSY_VAL_INT && ev.i == 1);
+			} else {
+				const fsy_val_t *ev = run_value(ch, i, end, ext_col);
+				ho_row = !(ev && ev->type == FSY_VAL_INT && ev->i == 1);
+			}
+			if (ho_row) {
+				why = FSY_EREADONLY;
+				reason = "policies of the company are head office's";
+			}
+		}
+
+		for (uint32_t k = i; k < end && rc == FSY_OK; k++) {
+			const fsy_col_t *col = &fsy_tables[tbl].cols[ch[k].col];
+			if (why)
+				rc = reject(hub, conn, o, &ch[k], why, reason);
+			else if (col->flags & FSY_COL_HO &&
+			    !(col->flags & FSY_COL_HO_INIT && !exists))
+				rc = reject(hub, conn, o, &ch[k], FSY_EREADONLY,
+				    "column is head office's");
+			else {
+				rc = merge_one(hub, conn, o, &ch[k], p->cursor, gseq);
+				if (rc == FSY_OK && tbl == FSY_T_VISIT && !exists &&
+				    k == i) {
+					rc = grow((void **)&o->visits, &o->capvisits,
+					    o->nvisits + 1, sizeof(*o->visits));
+					if (rc == FSY_OK)
+						memcpy(o->visits[o->nvisits++],
+						    ch[k].row_id, 37);
+				}
+			}
+		}
+		i = end;
+	}
+	return rc;
+}
+
+/* Head-office columns the hub fills in for what a push created, with
+ * capture on so that they replicate back: a visit's received time and
+ * late flag; a new customer's owner. */
+static int
+post_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o)
+{
+	fsy_store_t *st = hub->st;
+	sqlite3_stmt *s;
+	char at[21];
+	int rc = FSY_OK;
+
+	now_iso(at);
+	for (uint32_t i = 0; i < o->nvisits && rc == FSY_OK; i++) {
+		rc = fsy_store_stmt(st,
+		    "UPDATE visit SET received_at = ?1, late = CASE WHEN "
+		    "(julianday(recorded_at) - julianday(happened_at)) * 86400000.0 "
+		    "> ?2 THEN 1 ELSE 0 END WHERE id = ?3 AND received_at IS NULL",
+		    &s);
+		if (rc)
+			break;
+		sqlite3_bind_text(s, 1, at, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, hub->limits.late_ms);
+		sqlite3_bind_text(s, 3, o->visits[i], -1, SQLITE_STATIC);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
+	}
+	for (uint32_t i = 0; i < o->ncreated && rc == FSY_OK; i++) {
+		rc = fsy_store_stmt(st,
+		    "UPDATE customer SET owner_agent_id = ?1, owner_since = ?2 "
+		    "WHERE id = ?3", &s);
+		if (rc)
+			break;
+		sqlite3_bind_text(s, 1, conn->agent_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, at, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, o->created[i], -1, SQLITE_STATIC);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
+		if (rc)
+			break;
+		rc = fsy_store_stmt(st,
+		    "INSERT INTO ownership_history(customer_id, from_agent_id, "
+		    "to_agent_id, rule, reason, at, by) VALUES "
+		    "(?1, NULL, ?2, 'created', 'card created on the agent''s laptop', ?3, ?4)",
+		    &s);
+		if (rc)
+			break;
+		sqlite3_bind_text(s, 1, o->created[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, conn->agent_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, at, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, conn->device_id, -1, SQLITE_STATIC);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
+		if (rc == FSY_OK && hub->on_new_customer)
+			rc = hub->on_new_customer(hub, o->created[i],
+			    conn->agent_id, hub->on_new_customer_arg);
+	}
+	return rc;
+}
+
+/* A resend of entries merged before (its ACK was lost): bring back their
+ * rejections and the hub's value where it differs, so the device ends up
+ * exactly where it would have with the first ACK. */
+static int
+reconcile_replayed(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
+    const fsy_msg_push_t *p, uint32_t upto)
+{
+	fsy_store_t *st = hub->st;
+	sqlite3_stmt *s;
+	int rc = FSY_OK;
+
+	for (uint32_t i = 0; i < upto && rc == FSY_OK; i++) {
+		const fsy_change_t *c = &p->changes[i];
+		fsy_val_t cur;
+
+		rc = fsy_store_stmt(st, "SELECT code, reason FROM rejected_change "
+		    "WHERE device_id = ? AND seq = ?", &s);
+		if (rc)
+			break;
+		sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, c->seq);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *why = (const char *)sqlite3_column_text(s, 1);
+			rc = grow((void **)&o->rejects, &o->caprejects,
+			    o->nrejects + 1, sizeof(*o->rejects));
+			if (rc == FSY_OK) {
+				fsy_reject_t *r = &o->rejects[o->nrejects];
+				r->seq = c->seq;
+				r->code = sqlite3_column_int(s, 0);
+				r->reason = fsy__arena_strndup(&o->arena,
+				    why ? why : "", why ? strlen(why) : 0);
+				rc = r->reason ? FSY_OK : FSY_ENOMEM;
+				o->nrejects += rc == FSY_OK;
+			}
+			sqlite3_reset(s);
+			if (rc == FSY_OK)
+				rc = add_correction(st, o, c);
+			continue;
+		}
+		rc = rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
+		sqlite3_reset(s);
+		if (rc)
+			break;
+		rc = fsy__row_get(st, c->tbl, c->row_id, c->col, &o->arena, &cur);
+		if (rc == FSY_ENOTFOUND) {
+			rc = FSY_OK;
+			continue;
+		}
+		if (rc == FSY_OK && !fsy_val_equal(&cur, &c->val))
+			rc = add_correction(st, o, c);
+	}
+	return rc;
+}
+
+static int
+device_active(fsy_store_t *st, const char *device_id)
+{
+	uint8_t pk[32];
+	char agent[37];
+	return device_lookup(st, device_id, pk, agent);
+}
+
+static int
+handle_push(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_push_t *p,
+    fsy_buf_t *out)
+{
+	fsy_store_t *st = hub->st;
+	merge_out_t o;
+	sqlite3_stmt *s;
+	int64_t push_seq = 0, gseq = 0;
+	uint8_t chain[32], h[32];
+	int chain_ok = 1, have_chain = 0, rc;
+	uint32_t first = 0;
+	char at[21], cerr[160] = "";
+	fsy_msg_t m;
+
+	memset(&o, 0, sizeof(o));
+	memset(chain, 0, sizeof(chain));
+	/* The decoder guarantees sane fields; the engine checks meaning. */
+	for (uint32_t i = 0; i < p->nchanges; i++) {
+		if (!fsy_col_valid(p->changes[i].tbl, p->changes[i].col) ||
+		    (i > 0 && p->changes[i].seq != p->changes[i - 1].seq + 1) ||
+		    p->changes[i].seq <= 0 ||
+		    (p->changes[i].tbl == FSY_T_CUSTOMER &&
+		     strcmp(p->changes[i].row_id, p->changes[i].customer_id) != 0)) {
+			reply_error(hub, FSY_EMALFORMED,
+			    "PUSH: bad table/column, customer id or non-consecutive seq",
+			    0, out);
+			return FSY_ECLOSED;
+		}
+	}
+
+	if ((rc = fsy_store_begin(st)) != FSY_OK)
+		goto fail;
+	if ((rc = device_active(st, conn->device_id)) != FSY_OK)
+		goto fail;
+	rc = fsy_store_stmt(st, "SELECT push_seq, chain_hash, chain_ok FROM "
+	    "device_state WHERE device_id = ?", &s);
+	if (rc)
+		goto fail;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		push_seq = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_bytes(s, 1) == 32) {
+			memcpy(chain, sqlite3_column_blob(s, 1), 32);
+			have_chain = 1;
+		}
+		chain_ok = sqlite3_column_int(s, 2);
+		rc = FSY_OK;
+	} else {
+		rc = rc == SQLITE_DONE ? FSY_EUNKNOWNDEV : fsy_store_err(st, rc);
+	}
+	sqlite3_reset(s);
+	if (rc)
+		goto fail;
+	(void)have_chain;
+
+	/* Skip what was merged before (a resend); a batch that starts past
+	 * push_seq + 1 left a gap: ask for a resend from there. */
+	while (first < p->nchanges && p->changes[first].seq <= push_seq)
+		first++;
+	if ((rc = reconcile_replayed(hub, conn, &o, p, first)) != FSY_OK)
+		goto fail;
+	if (first == p->nchanges || p->changes[first].seq != push_seq + 1)
+		goto ack;
+
+	/* Verify the hash chain over the new entries. */
+	memcpy(h, chain, 32);
+	for (uint32_t i = first; i < p->nchanges; i++)
+		fsy_chain_hash(h, p->changes[i].seq, p->changes[i].tbl,
+		    p->changes[i].col, p->changes[i].row_id, p->changes[i].hlc,
+		    conn->device_id, &p->changes[i].val, h);
+	if (memcmp(h, p->head, 32) != 0) {
+		chain_ok = 0;
+		snprintf(cerr, sizeof(cerr),
+		    "hash chain broken in seq %lld..%lld",
+		    (long long)p->changes[first].seq,
+		    (long long)p->changes[p->nchanges - 1].seq);
+		hlog(hub, 1, "device %s: %s", conn->device_id, cerr);
+		if ((rc = audit(st, conn->device_id, "chain.broken", cerr)) != FSY_OK)
+			goto fail;
+	}
+
+	if ((rc = max_gseq(st, &gseq)) != FSY_OK)
+		goto fail;
+	fsy_store_set_capture(st, 0);
+	rc = authorise_and_merge(hub, conn, &o, p, first, &gseq);
+	fsy_store_set_capture(st, 1);
+	if (rc == FSY_OK)
+		rc = post_merge(hub, conn, &o);
+	if (rc)
+		goto fail;
+
+	push_seq = p->changes[p->nchanges - 1].seq;
+	now_iso(at);
+	rc = fsy_store_stmt(st,
+	    "UPDATE device_state SET push_seq = ?2, chain_hash = ?3, "
+	    "chain_ok = ?4, chain_error = CASE WHEN ?5 = '' THEN chain_error "
+	    "ELSE ?5 END, last_push_at = ?6, rejections = rejections + ?7 "
+	    "WHERE device_id = ?1", &s);
+	if (rc)
+		goto fail;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, push_seq);
+	sqlite3_bind_blob(s, 3, p->head, 32, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, chain_ok);
+	sqlite3_bind_text(s, 5, cerr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, o.nrejects);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	if (rc)
+		goto fail;
+ack:
+	if ((rc = fsy_store_commit(st)) != FSY_OK)
+		goto fail;
+	conn->changes_in += o.applied;
+	memset(&m, 0, sizeof(m));
+	m.type = FSY_MSG_ACK;
+	m.u.ack.acked = push_seq;
+	m.u.ack.rejects = o.rejects;
+	m.u.ack.nrejects = o.nrejects;
+	m.u.ack.corrections = o.corr;
+	m.u.ack.ncorrections = o.ncorr;
+	rc = fsy_msg_encode(&m, hub->limits.compress, out);
+	merge_out_free(&o);
+	return rc;
+fail:
+	fsy_store_set_capture(st, 1);
+	fsy_store_rollback(st);
+	merge_out_free(&o);
+	if (rc == FSY_EREVOKED || rc == FSY_EUNKNOWNDEV) {
+		reply_error(hub, rc, "device refused", 0, out);
+		return FSY_ECLOSED;
+	}
+	hlog(hub, 0, "push from %s failed: %s: %s", conn->device_id,
+	    fsy_strerror(rc), fsy_store_errmsg(st));
+	reply_error(hub, rc, fsy_strerror(rc), rc == FSY_EFULL ? 30000 : 1000,
+	    out);
+	return FSY_OK;
+}
+
+/* ---- pull ---------------------------------------------------------------- */
+
+/* The SQL condition "customer ?N is in this connection's ownership scope". */
+static const char *
+owned_sql(const fsy_hub_conn_t *conn)
+{
+	return conn->lead
+	    ? "SELECT c.id FROM customer c JOIN agent a ON a.id = c.owner_agent_id "
+	      "WHERE a.team_id = ?2"
+	    : "SELECT id FROM customer WHERE owner_agent_id = ?2";
+}
+
+static int
+record_acks(fsy_store_t *st, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p)
+{
+	sqlite3_stmt *s;
+	int rc = FSY_OK;
+
+	for (uint32_t i = 0; i < p->nsnap_acks && rc == FSY_OK; i++) {
+		rc = fsy_store_stmt(st, "UPDATE device_scope SET state = 0 WHERE "
+		    "device_id = ? AND customer_id = ? AND state = 2", &s);
+		if (rc)
+			break;
+		sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, p->snap_acks[i], -1, SQLITE_STATIC);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
+	}
+	for (uint32_t i = 0; i < p->nrevoke_acks && rc == FSY_OK; i++) {
+		rc = fsy_store_stmt(st, "DELETE FROM device_scope WHERE "
+		    "device_id = ? AND customer_id = ? AND state = 1", &s);
+		if (rc)
+			break;
+		sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, p->revoke_acks[i], -1, SQLITE_STATIC);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+/* Customers held or being sent that are no longer owned: revoke them. A
+ * snapshot never acknowledged (state 2) is simply forgotten. */
+static int
+pull_revokes(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
+    fsy__arena_t *a, uint32_t limit)
+{
+	fsy_store_t *st = hub->st;
+	char sql[512];
+	sqlite3_stmt *s;
+	uint32_t n = 0;
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+	    "DELETE FROM device_scope WHERE device_id = ?1 AND state = 2 AND "
+	    "customer_id NOT IN (%s)", owned_sql(conn));
+	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, conn->lead ? conn->team_id : conn->agent_id, -1,
+	    SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	if (rc)
+		return rc;
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT customer_id FROM device_scope WHERE device_id = ?1 AND "
+	    "state IN (0, 1) AND customer_id NOT IN (%s) LIMIT ?3",
+	    owned_sql(conn));
+	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, conn->lead ? conn->team_id : conn->agent_id, -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, limit);
+	m->u.revoke.customers = fsy__arena_alloc(a, (size_t)limit * 37);
+	if (m->u.revoke.customers == NULL) {
+		sqlite3_reset(s);
+		return FSY_ENOMEM;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit)
+		snprintf(m->u.revoke.customers[n++], 37, "%s",
+		    sqlite3_column_text(s, 0));
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < n && rc == FSY_OK; i++) {
+		rc = fsy_store_stmt(st, "UPDATE device_scope SET state = 1 WHERE "
+		    "device_id = ? AND customer_id = ?", &s);
+		if (rc)
+			break;
+		sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, m->u.revoke.customers[i], -1, SQLITE_STATIC);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
+	}
+	m->u.revoke.ncustomers = n;
+	if (n)
+		m->type = FSY_MSG_REVOKE;
+	return rc;
+}
+
+/* Approximate wire size of a change, for batch bounds. */
+static size_t
+change_size(const fsy_change_t *c)
+{
+	return 48 + (c->val.type == FSY_VAL_TEXT ? c->val.n : 0);
+}
+
+static int
+read_change(sqlite3_stmt *s, fsy__arena_t *a, fsy_change_t *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->tbl = (uint8_t)sqlite3_column_int(s, 0);
+	c->col = (uint8_t)sqlite3_column_int(s, 1);
+	snprintf(c->row_id, 37, "%s", sqlite3_column_text(s, 2));
+	snprintf(c->customer_id, 37, "%s", sqlite3_column_text(s, 3));
+	fsy_val_from_column(s, 4, &c->val);
+	c->hlc = (uint64_t)sqlite3_column_int64(s, 5);
+	return fsy__val_copy(a, &c->val);
+}
+
+/* Whole customers newly owned: every column version of each. */
+static int
+pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
+    fsy__arena_t *a)
+{
+	fsy_store_t *st = hub->st;
+	const fsy_sync_limits_t *L = &hub->limits;
+	char sql[512];
+	sqlite3_stmt *s, *q;
+	uint32_t ncust = 0, nch = 0, capch = 0, capcust = 64;
+	size_t bytes = 0;
+	int64_t g;
+	int rc, more = 0;
+	fsy_change_t *ch = NULL;
+	char (*cust)[37];
+
+	if ((rc = max_gseq(st, &g)) != FSY_OK)
+		return rc;
+	snprintf(sql, sizeof(sql),
+	    "SELECT o.id FROM (%s) o WHERE NOT EXISTS (SELECT 1 FROM "
+	    "device_scope ds WHERE ds.device_id = ?1 AND ds.customer_id = o.id "
+	    "AND ds.state IN (0, 1)) ORDER BY o.id", owned_sql(conn));
+	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, conn->lead ? conn->team_id : conn->agent_id, -1,
+	    SQLITE_STATIC);
+	cust = fsy__arena_alloc(a, (size_t)capcust * 37);
+	if (cust == NULL) {
+		sqlite3_reset(s);
+		return FSY_ENOMEM;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		uint32_t before = nch;
+
+		if (ncust == capcust || nch >= L->max_changes ||
+		    bytes >= L->max_bytes) {
+			more = 1;
+			break;
+		}
+		rc = fsy_store_stmt(st, "SELECT tbl, col, row_id, customer_id, "
+		    "val, hlc FROM col_version WHERE customer_id = ?", &q);
+		if (rc)
+			break;
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			if (nch == capch) {
+				uint32_t nc = capch ? capch * 2 : 256;
+				fsy_change_t *n2 = fsy__arena_alloc(a,
+				    (size_t)nc * sizeof(*n2));
+				if (n2 == NULL) {
+					rc = FSY_ENOMEM;
+					break;
+				}
+				if (nch)
+					memcpy(n2, ch, (size_t)nch * sizeof(*n2));
+				ch = n2;
+				capch = nc;
+			}
+			if ((rc = read_change(q, a, &ch[nch])) != FSY_OK)
+				break;
+			bytes += change_size(&ch[nch]);
+			nch++;
+		}
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE && rc != FSY_OK) {
+			rc = rc > 0 ? fsy_store_err(st, rc) : rc;
+			break;
+		}
+		if (ncust > 0 && nch > L->max_changes) {
+			nch = before; /* this customer goes in the next one */
+			more = 1;
+			rc = FSY_OK;
+			break;
+		}
+		snprintf(cust[ncust++], 37, "%s", id);
+		rc = FSY_OK;
+	}
+	if (rc == SQLITE_DONE)
+		rc = FSY_OK;
+	else if (rc > 0)
+		rc = fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < ncust && rc == FSY_OK; i++)
+		rc = scope_add(st, conn->device_id, cust[i], 2, g);
+	if (ncust) {
+		m->type = FSY_MSG_SNAPSHOT;
+		m->u.snapshot.customers = cust;
+		m->u.snapshot.ncustomers = ncust;
+		m->u.snapshot.changes = ch;
+		m->u.snapshot.nchanges = nch;
+		m->u.snapshot.more = 1; /* acks and incremental changes follow */
+		conn->changes_out += nch;
+	}
+	(void)more;
+	return rc;
+}
+
+/* Column changes above the cursor for customers held. */
+static int
+pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
+    fsy_msg_t *m, fsy__arena_t *a)
+{
+	fsy_store_t *st = hub->st;
+	uint32_t limit = hub->limits.max_changes, n = 0;
+	size_t bytes = 0, max_bytes = hub->limits.max_bytes;
+	sqlite3_stmt *s;
+	int64_t g, last = p->cursor;
+	int rc, more = 0;
+	fsy_change_t *ch;
+
+	if (p->max_changes && p->max_changes < limit)
+		limit = p->max_changes;
+	if (p->max_bytes && p->max_bytes < max_bytes)
+		max_bytes = p->max_bytes;
+	if ((rc = max_gseq(st, &g)) != FSY_OK)
+		return rc;
+	ch = fsy__arena_alloc(a, (size_t)limit * sizeof(*ch));
+	if (ch == NULL)
+		return FSY_ENOMEM;
+	rc = fsy_store_stmt(st,
+	    "SELECT cv.tbl, cv.col, cv.row_id, cv.customer_id, cv.val, cv.hlc, "
+	    "cv.gseq, cv.site FROM device_scope ds JOIN col_version cv "
+	    "ON cv.customer_id = ds.customer_id "
+	    "WHERE ds.device_id = ?1 AND ds.state = 0 AND cv.gseq > ?2 "
+	    "AND cv.gseq > ds.snap_gseq ORDER BY cv.gseq", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, p->cursor);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *site = (const char *)sqlite3_column_text(s, 7);
+		if (n == limit || bytes >= max_bytes) {
+			more = 1;
+			break;
+		}
+		last = sqlite3_column_int64(s, 6);
+		/* The device's own winning writes it has already. */
+		if (site && strcmp(site, conn->device_id) == 0)
+			continue;
+		if ((rc = read_change(s, a, &ch[n])) != FSY_OK)
+			break;
+		bytes += change_size(&ch[n]);
+		n++;
+	}
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = FSY_OK;
+	else if (rc > 0)
+		rc = fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	if (rc)
+		return rc;
+	m->type = FSY_MSG_BATCH;
+	m->u.batch.changes = ch;
+	m->u.batch.nchanges = n;
+	m->u.batch.more = more;
+	m->u.batch.cursor = more ? last : (g > p->cursor ? g : p->cursor);
+	conn->changes_out += n;
+	return FSY_OK;
+}
+
+static int
+handle_pull(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
+    fsy_buf_t *out)
+{
+	fsy_store_t *st = hub->st;
+	fsy__arena_t a = {0};
+	sqlite3_stmt *s;
+	fsy_msg_t m;
+	char at[21];
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if ((rc = fsy_store_begin(st)) != FSY_OK)
+		goto fail;
+	if ((rc = device_active(st, conn->device_id)) != FSY_OK)
+		goto fail;
+	if ((rc = record_acks(st, conn, p)) != FSY_OK)
+		goto fail;
+	if ((rc = pull_revokes(hub, conn, &m, &a, 5000)) != FSY_OK)
+		goto fail;
+	if (m.type != FSY_MSG_REVOKE &&
+	    (rc = pull_snapshots(hub, conn, &m, &a)) != FSY_OK)
+		goto fail;
+	if (m.type != FSY_MSG_REVOKE && m.type != FSY_MSG_SNAPSHOT &&
+	    (rc = pull_batch(hub, conn, p, &m, &a)) != FSY_OK)
+		goto fail;
+	now_iso(at);
+	rc = fsy_store_stmt(st, "UPDATE device_state SET pull_cursor = ?2, "
+	    "last_pull_at = ?3 WHERE device_id = ?1", &s);
+	if (rc)
+		goto fail;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, p->cursor);
+	sqlite3_bind_text(s, 3, at, -1, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	if (rc)
+		goto fail;
+	if ((rc = fsy_store_commit(st)) != FSY_OK)
+		goto fail;
+	rc = fsy_msg_encode(&m, hub->limits.compress, out);
+	fsy__arena_free(&a);
+	return rc;
+fail:
+	fsy_store_rollback(st);
+	fsy__arena_free(&a);
+	if (rc == FSY_EREVOKED || rc == FSY_EUNKNOWNDEV) {
+		reply_error(hub, rc, "device refused", 0, out);
+		return FSY_ECLOSED;
+	}
+	hlog(hub, 0, "pull for %s failed: %s: %s", conn->device_id,
+	    fsy_strerror(rc), fsy_store_errmsg(st));
+	reply_error(hub, rc, fsy_strerror(rc), 1000, out);
+	return FSY_OK;
+}
+
+int
+fsy_hub_handle(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_t *req,
+    fsy_buf_t *out)
+{
+	switch (req->type) {
+	case FSY_MSG_HELLO:
+		return handle_hello(hub, conn, &req->u.hello, out);
+	case FSY_MSG_AUTH:
+		return handle_auth(hub, conn, &req->u.auth, out);
+	case FSY_MSG_PUSH:
+	case FSY_MSG_PULL:
+		if (!conn->authed) {
+			reply_error(hub, FSY_EAUTH, "not authenticated: send HELLO",
+			    0, out);
+			return FSY_OK;
+		}
+		return req->type == FSY_MSG_PUSH
+		    ? handle_push(hub, conn, &req->u.push, out)
+		    : handle_pull(hub, conn, &req->u.pull, out);
+	default:
+		reply_error(hub, FSY_EPROTO, "unexpected message for the hub", 0,
+		    out);
+		return FSY_ECLOSED;
+	}
+}
+
+int
+fsy_hub_scope_hash(fsy_store_t *st, const char *agent_id, uint8_t out[32])
+{
+	sqlite3_stmt *s;
+	char role[16] = "", team[40] = "";
+	int rc = fsy_store_stmt(st,
+	    "SELECT role, ifnull(team_id, '') FROM agent WHERE id = ?", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		snprintf(role, sizeof(role), "%s", sqlite3_column_text(s, 0));
+		snprintf(team, sizeof(team), "%s", sqlite3_column_text(s, 1));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? FSY_ENOTFOUND : fsy_store_err(st, rc);
+	if (strcmp(role, "lead") == 0)
+		return fsy__content_hash(st,
+		    "customer_id IN (SELECT c.id FROM customer c JOIN agent a ON "
+		    "a.id = c.owner_agent_id WHERE a.team_id = ?1)", team, out);
+	return fsy__content_hash(st,
+	    "customer_id IN (SELECT id FROM customer WHERE owner_agent_id = ?1)",
+	    agent_id, out);
+}

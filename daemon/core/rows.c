@@ -1,0 +1,254 @@
+/* rows.c — row-level helpers shared by merge and apply (see rows.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "rows.h"
+#include "store_int.h"
+#include "tables.h"
+
+struct fsy__chunk {
+	struct fsy__chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+void *
+fsy__arena_alloc(fsy__arena_t *a, size_t n)
+{
+	struct fsy__chunk *c = a->head;
+	size_t need = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	void *p;
+
+	if (need < n)
+		return NULL;
+	if (c == NULL || c->cap - c->used < need) {
+		size_t cap = need > 65536 ? need : 65536;
+		c = malloc(sizeof(*c) + cap);
+		if (c == NULL)
+			return NULL;
+		c->used = 0;
+		c->cap = cap;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += need;
+	return p;
+}
+
+char *
+fsy__arena_strndup(fsy__arena_t *a, const char *s, size_t n)
+{
+	char *p = fsy__arena_alloc(a, n + 1);
+
+	if (p == NULL)
+		return NULL;
+	if (n)
+		memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void
+fsy__arena_free(fsy__arena_t *a)
+{
+	struct fsy__chunk *c = a->head, *n;
+
+	while (c) {
+		n = c->next;
+		free(c);
+		c = n;
+	}
+	a->head = NULL;
+}
+
+int
+fsy__val_copy(fsy__arena_t *a, fsy_val_t *v)
+{
+	if (v->type != FSY_VAL_TEXT)
+		return FSY_OK;
+	v->s = fsy__arena_strndup(a, v->s, v->n);
+	return v->s ? FSY_OK : FSY_ENOMEM;
+}
+
+int
+fsy__row_exists(fsy_store_t *st, int tbl, const char *row_id)
+{
+	char sql[128];
+	sqlite3_stmt *s;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?",
+	    fsy_tables[tbl].name);
+	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+fsy__row_get(fsy_store_t *st, int tbl, const char *row_id, int col,
+    fsy__arena_t *a, fsy_val_t *v)
+{
+	char sql[160];
+	sqlite3_stmt *s;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE id = ?",
+	    fsy_tables[tbl].cols[col].name, fsy_tables[tbl].name);
+	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		fsy_val_from_column(s, 0, v);
+		rc = fsy__val_copy(a, v);
+	} else {
+		rc = rc == SQLITE_DONE ? FSY_ENOTFOUND : fsy_store_err(st, rc);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+fsy__row_set(fsy_store_t *st, int tbl, const char *row_id,
+    const char *customer_id, int col, const fsy_val_t *v)
+{
+	char sql[160];
+	sqlite3_stmt *s;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?1 WHERE id = ?2",
+	    fsy_tables[tbl].name, fsy_tables[tbl].cols[col].name);
+	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+		return rc;
+	fsy_val_bind(s, 1, v);
+	sqlite3_bind_text(s, 2, row_id, -1, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	if (rc != FSY_OK || sqlite3_changes(st->db) > 0)
+		return rc;
+
+	/* No such row yet: create it, then set the column. */
+	snprintf(sql, sizeof(sql), "INSERT INTO %s(id, customer_id) VALUES (?, ?)",
+	    fsy_tables[tbl].name);
+	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	if (rc != FSY_OK)
+		return rc;
+	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?1 WHERE id = ?2",
+	    fsy_tables[tbl].name, fsy_tables[tbl].cols[col].name);
+	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+		return rc;
+	fsy_val_bind(s, 1, v);
+	sqlite3_bind_text(s, 2, row_id, -1, SQLITE_STATIC);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+fsy__rows_erase_customer(fsy_store_t *st, const char *customer_id)
+{
+	char sql[128];
+	sqlite3_stmt *s;
+	int rc = FSY_OK;
+
+	for (int t = FSY_NTABLES - 1; t >= 0 && rc == FSY_OK; t--) {
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE customer_id = ?",
+		    fsy_tables[t].name);
+		if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+			break;
+		sqlite3_bind_text(s, 1, customer_id, -1, SQLITE_STATIC);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+static void
+hash_val(crypto_hash_sha256_state *h, const fsy_val_t *v)
+{
+	uint8_t b[9];
+
+	switch (v->type) {
+	case FSY_VAL_NULL:
+		crypto_hash_sha256_update(h, (const uint8_t *)"n", 1);
+		break;
+	case FSY_VAL_INT:
+		b[0] = 'i';
+		for (int i = 0; i < 8; i++)
+			b[1 + i] = (uint8_t)((uint64_t)v->i >> (56 - 8 * i));
+		crypto_hash_sha256_update(h, b, 9);
+		break;
+	case FSY_VAL_TEXT:
+		b[0] = 's';
+		b[1] = (uint8_t)(v->n >> 24);
+		b[2] = (uint8_t)(v->n >> 16);
+		b[3] = (uint8_t)(v->n >> 8);
+		b[4] = (uint8_t)v->n;
+		crypto_hash_sha256_update(h, b, 5);
+		crypto_hash_sha256_update(h, (const uint8_t *)v->s, v->n);
+		break;
+	}
+}
+
+int
+fsy__content_hash(fsy_store_t *st, const char *filter, const char *arg,
+    uint8_t out[32])
+{
+	crypto_hash_sha256_state h;
+	char *sql = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc = FSY_OK;
+
+	crypto_hash_sha256_init(&h);
+	for (int t = 0; t < FSY_NTABLES && rc == FSY_OK; t++) {
+		const fsy_table_t *tb = &fsy_tables[t];
+		size_t cap = 256 + (size_t)tb->ncols * 40 + strlen(filter), len;
+		uint8_t tag = (uint8_t)t;
+
+		if ((sql = malloc(cap)) == NULL) {
+			rc = FSY_ENOMEM;
+			break;
+		}
+		len = (size_t)snprintf(sql, cap, "SELECT id, customer_id");
+		for (int c = 0; c < tb->ncols; c++)
+			len += (size_t)snprintf(sql + len, cap - len, ", %s",
+			    tb->cols[c].name);
+		snprintf(sql + len, cap - len, " FROM %s WHERE %s ORDER BY id",
+		    tb->name, filter);
+		rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+		free(sql);
+		sql = NULL;
+		if (rc != SQLITE_OK) {
+			rc = fsy_store_err(st, rc);
+			break;
+		}
+		if (arg)
+			sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+		crypto_hash_sha256_update(&h, &tag, 1);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			for (int c = 0; c < tb->ncols + 2; c++) {
+				fsy_val_t v;
+				fsy_val_from_column(s, c, &v);
+				hash_val(&h, &v);
+			}
+		}
+		rc = rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	crypto_hash_sha256_final(&h, out);
+	return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * rows.h — row-level helpers shared by the hub merge and the agent apply
+ * (core-internal: fsy__ names).
+ */
+#ifndef FSY_ROWS_H
+#define FSY_ROWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fsy_val.h"
+#include "store.h"
+
+/* Sets column col of row_id in table tbl to v, creating the row (with
+ * customer_id) if it does not exist. Runs with whatever capture setting
+ * the store has. Returns FSY_OK or an FSY_E* code. */
+int fsy__row_set(fsy_store_t *st, int tbl, const char *row_id,
+    const char *customer_id, int col, const fsy_val_t *v);
+
+/* Returns 1 if the row exists, 0 if not, or a negative FSY_E* code. */
+int fsy__row_exists(fsy_store_t *st, int tbl, const char *row_id);
+
+/* Reads the current value of a column into v; text is copied into the
+ * arena a. Returns FSY_ENOTFOUND when the row does not exist. */
+struct fsy__arena;
+int fsy__row_get(fsy_store_t *st, int tbl, const char *row_id, int col,
+    struct fsy__arena *a, fsy_val_t *v);
+
+/* Deletes every row of a customer from every replicated table. */
+int fsy__rows_erase_customer(fsy_store_t *st, const char *customer_id);
+
+/*
+ * Content hash over every replicated row whose customer_id satisfies
+ * filter (an SQL expression over customer_id that may use ?1, bound to
+ * arg when arg is not NULL). Rows are taken table by table in tables.h
+ * order, each ordered by id, with id, customer_id and every replicated
+ * column, values encoded as in the hash chain.
+ */
+int fsy__content_hash(fsy_store_t *st, const char *filter, const char *arg,
+    uint8_t out[32]);
+
+/* A bump allocator for short-lived copies (corrections, decoded lists). */
+typedef struct fsy__arena {
+	struct fsy__chunk *head;
+} fsy__arena_t;
+
+void *fsy__arena_alloc(fsy__arena_t *a, size_t n);
+char *fsy__arena_strndup(fsy__arena_t *a, const char *s, size_t n);
+void fsy__arena_free(fsy__arena_t *a);
+
+/* Copies a value's text into the arena (no-op for null/int). */
+int fsy__val_copy(fsy__arena_t *a, fsy_val_t *v);
+
+#endif /* FSY_ROWS_H */
