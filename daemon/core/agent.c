@@ -99,12 +99,16 @@ fsy_replica_verify_chain(fsy_store_t *st, int64_t upto_seq, int64_t *bad_seq,
     uint8_t hash_at_upto[32])
 {
 	sqlite3_stmt *q;
-	uint8_t prev[32], h[32];
+	uint8_t prev[32], stored_prev[32], h[32];
 	int rc;
 
+	/* prev is the chain recomputed from the entries' content; where an
+	 * entry was redacted (its customer revoked) its stored hash stands in.
+	 * The result at upto_seq is what the hub compares with the hash it
+	 * received: any entry altered after delivery changes it. */
 	*bad_seq = 0;
 	memcpy(prev, zero32, 32);
-	memcpy(hash_at_upto, zero32, 32);
+	memcpy(stored_prev, zero32, 32);
 	rc = sqlite3_prepare_v2(st->db,
 	    "SELECT seq, tbl, col, row_id, hlc, val, prev_hash, hash, redacted "
 	    "FROM change_log WHERE seq <= ? ORDER BY seq", -1, &q, NULL);
@@ -115,32 +119,34 @@ fsy_replica_verify_chain(fsy_store_t *st, int64_t upto_seq, int64_t *bad_seq,
 		int64_t seq = sqlite3_column_int64(q, 0);
 		const void *ph = sqlite3_column_blob(q, 6);
 		const void *hh = sqlite3_column_blob(q, 7);
-		if (sqlite3_column_bytes(q, 6) != 32 ||
-		    sqlite3_column_bytes(q, 7) != 32 || memcmp(ph, prev, 32) != 0) {
-			*bad_seq = seq;
-			break;
-		}
-		if (!sqlite3_column_int(q, 8)) {
+		int ok = sqlite3_column_bytes(q, 6) == 32 &&
+		    sqlite3_column_bytes(q, 7) == 32 &&
+		    memcmp(ph, stored_prev, 32) == 0;
+		if (sqlite3_column_int(q, 8)) {
+			if (ok)
+				memcpy(h, hh, 32);
+			else
+				memset(h, 0, 32);
+		} else {
 			fsy_val_t v;
 			fsy_val_from_column(q, 5, &v);
 			fsy_chain_hash(prev, seq, sqlite3_column_int(q, 1),
 			    sqlite3_column_int(q, 2),
 			    (const char *)sqlite3_column_text(q, 3),
 			    (uint64_t)sqlite3_column_int64(q, 4), st->site, &v, h);
-			if (memcmp(h, hh, 32) != 0) {
-				*bad_seq = seq;
-				break;
-			}
+			ok = ok && memcmp(h, hh, 32) == 0;
 		}
-		memcpy(prev, hh, 32);
+		if (!ok && *bad_seq == 0)
+			*bad_seq = seq;
+		memcpy(prev, h, 32);
+		if (sqlite3_column_bytes(q, 7) == 32)
+			memcpy(stored_prev, hh, 32);
 	}
 	sqlite3_finalize(q);
-	if (*bad_seq)
-		return FSY_ECHAIN;
 	if (rc != SQLITE_DONE)
 		return fsy_store_err(st, rc);
 	memcpy(hash_at_upto, prev, 32);
-	return FSY_OK;
+	return *bad_seq ? FSY_ECHAIN : FSY_OK;
 }
 
 int
@@ -236,8 +242,8 @@ fsy_agent_session_start(fsy_agent_session_t *s, fsy_buf_t *out)
 		s->verified = 1;
 		s->verified_seq = rs.acked_seq;
 	}
-	m.u.hello.chain_seq = s->chain_ok ? rs.acked_seq : 0;
-	memcpy(m.u.hello.chain_hash, s->chain_ok ? s->verified_hash : zero32, 32);
+	m.u.hello.chain_seq = rs.acked_seq;
+	memcpy(m.u.hello.chain_hash, s->verified_hash, 32);
 	if (s->send_scope_hash) {
 		if ((rc = fsy_replica_hash(s->st, m.u.hello.scope_hash)) != FSY_OK)
 			return fail(s, rc, fsy_store_errmsg(s->st));

@@ -469,7 +469,9 @@ reject(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	if (o->rejects[o->nrejects].reason == NULL)
 		return FSY_ENOMEM;
 	o->nrejects++;
-	return add_correction(st, o, c);
+	/* A customer the device does not hold gets no correction: the device
+	 * removes the rows it made for it. */
+	return code == FSY_ENOTOWNER ? FSY_OK : add_correction(st, o, c);
 }
 
 /* Scope of a customer for this device: 1 held (state 0 or 1), 0 not. */

@@ -1,0 +1,517 @@
+/*
+ * test_sync.c — the sync engine end to end, in process: every frame goes
+ * through the proto codec, the hub and the agents have their own stores.
+ * Scenarios: bootstrap, offline edits, conflicts with head office, rejects,
+ * reassignment with pending changes, departure, lost replies at every step,
+ * tampered logs, clock skew.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "tu_sync.h"
+#include "util.h"
+
+#define A1 "0190a000-0000-7000-8000-0000000000a1"
+#define A2 "0190a000-0000-7000-8000-0000000000a2"
+#define A3 "0190a000-0000-7000-8000-0000000000a3"
+#define L1 "0190a000-0000-7000-8000-0000000000f1"
+
+typedef struct world {
+	tu_hub_t h;
+	tu_agent_t a1, a2, a3, lead;
+	char c[12][37]; /* customers: 0-3 of A1, 4-7 of A2, 8-11 of A3 */
+} world_t;
+
+static world_t W;
+
+static void
+world_open(void)
+{
+	tu_cleanup();
+	memset(&W, 0, sizeof(W));
+	tu_hub_open(&W.h, "hub.db");
+	tu_hub_agent(&W.h, A1, "A1", "t1", "agent");
+	tu_hub_agent(&W.h, A2, "A2", "t1", "agent");
+	tu_hub_agent(&W.h, A3, "A3", "t2", "agent");
+	tu_hub_agent(&W.h, L1, "L1", "t1", "lead");
+	const char *own[3] = {A1, A2, A3};
+	for (int i = 0; i < 12; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "王%02d", i);
+		tu_hub_customer(&W.h, W.c[i], name, own[i / 4], own[i / 4]);
+	}
+	tu_agent_open(&W.h, &W.a1, "a1.db", A1);
+	tu_agent_open(&W.h, &W.a2, "a2.db", A2);
+	tu_agent_open(&W.h, &W.a3, "a3.db", A3);
+	tu_agent_open(&W.h, &W.lead, "lead.db", L1);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	world_open();
+	return 0;
+}
+
+static void
+world_close(void)
+{
+	tu_agent_close(&W.a1);
+	tu_agent_close(&W.a2);
+	tu_agent_close(&W.a3);
+	tu_agent_close(&W.lead);
+	tu_hub_close(&W.h);
+	tu_cleanup();
+}
+
+static void
+sync_all(void)
+{
+	tu_sync_ok(&W.h, &W.a1);
+	tu_sync_ok(&W.h, &W.a2);
+	tu_sync_ok(&W.h, &W.a3);
+	tu_sync_ok(&W.h, &W.lead);
+}
+
+/* Brings every laptop up to date, then compares every replica with its
+ * hub scope. */
+static void
+assert_all_converged(void)
+{
+	sync_all();
+	tu_assert_converged(&W.h, &W.a1);
+	tu_assert_converged(&W.h, &W.a2);
+	tu_assert_converged(&W.h, &W.a3);
+	tu_assert_converged(&W.h, &W.lead);
+}
+
+static int64_t q(fsy_store_t *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *qt(fsy_store_t *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void xexec(fsy_store_t *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int64_t
+q(fsy_store_t *st, const char *fmt, ...)
+{
+	char sql[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return tu_int(st, sql);
+}
+
+static const char *
+qt(fsy_store_t *st, const char *fmt, ...)
+{
+	char sql[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return tu_text(st, sql);
+}
+
+static void
+xexec(fsy_store_t *st, const char *fmt, ...)
+{
+	char sql[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	tu_exec(st, sql);
+}
+
+/* A laptop receives exactly its owner's customers, a lead the team's. */
+static void
+test_bootstrap_scoped(void **state)
+{
+	(void)state;
+	sync_all();
+	assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM customer"), 4);
+	assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM policy"), 4);
+	assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM person"), 4);
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM customer WHERE owner_agent_id = '%s'", A1), 4);
+	assert_int_equal(tu_int(W.a3.st, "SELECT count(*) FROM customer"), 4);
+	assert_int_equal(tu_int(W.lead.st, "SELECT count(*) FROM customer"), 8);
+	/* pulled data is not captured as local changes */
+	assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM change_log"), 0);
+	assert_all_converged();
+	/* a second round moves nothing */
+	tu_sync_ok(&W.h, &W.a1);
+	assert_int_equal(W.a1.sess.stats.pulled, 0);
+}
+
+/* Offline edits of all kinds reach the hub once, with received time. */
+static void
+test_offline_edits_pushed(void **state)
+{
+	(void)state;
+	sync_all();
+	char vid[37], nid[37], sql[1024];
+	fsy_uuid_v7(vid);
+	fsy_uuid_v7(nid);
+	snprintf(sql, sizeof(sql),
+	    "UPDATE customer SET phone = '13911112222', rating = 'A' WHERE id = '%s';"
+	    "INSERT INTO visit(id, customer_id, agent_id, happened_at, recorded_at, "
+	    "channel, topic, customer_said) VALUES ('%s','%s','%s',"
+	    "'2026-11-20T10:00:00Z','2026-11-20T12:00:00Z','visit','general','想了解教育金');"
+	    "INSERT INTO need(id, customer_id, kind, note) VALUES ('%s','%s','education','女儿上大学')",
+	    W.c[0], vid, W.c[0], A1, nid, W.c[0]);
+	tu_exec(W.a1.st, sql);
+	assert_true(tu_int(W.a1.st, "SELECT count(*) FROM change_log") > 5);
+	tu_sync_ok(&W.h, &W.a1);
+	assert_string_equal(qt(W.h.st, "SELECT phone FROM customer WHERE id = '%s'", W.c[0]), "13911112222");
+	assert_int_equal(q(W.h.st, "SELECT count(*) FROM visit WHERE id = '%s' AND received_at IS NOT NULL AND late = 0", vid), 1);
+	assert_string_equal(qt(W.h.st, "SELECT customer_said FROM visit WHERE id = '%s'", vid), "想了解教育金");
+	assert_int_equal(q(W.h.st, "SELECT count(*) FROM need WHERE id = '%s'", nid), 1);
+	/* the received time travels back to the laptop */
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM visit WHERE id = '%s' AND received_at IS NOT NULL", vid), 1);
+	fsy_replica_status_t rs;
+	assert_int_equal(fsy_replica_status(W.a1.st, &rs), FSY_OK);
+	assert_int_equal(rs.pending, 0);
+	/* the lead sees the team's new visit, read-only */
+	tu_sync_ok(&W.h, &W.lead);
+	assert_int_equal(q(W.lead.st, "SELECT count(*) FROM visit WHERE id = '%s'", vid), 1);
+	assert_all_converged();
+}
+
+/* A visit recorded days after it happened is flagged late. */
+static void
+test_late_visit_flagged(void **state)
+{
+	(void)state;
+	sync_all();
+	char vid[37], sql[512];
+	fsy_uuid_v7(vid);
+	snprintf(sql, sizeof(sql), "INSERT INTO visit(id, customer_id, agent_id, "
+	    "happened_at, recorded_at, channel, topic) VALUES ('%s','%s','%s',"
+	    "'2026-11-01T10:00:00Z','2026-11-08T10:00:00Z','visit','general')",
+	    vid, W.c[1], A1);
+	tu_exec(W.a1.st, sql);
+	tu_sync_ok(&W.h, &W.a1);
+	assert_int_equal(q(W.h.st, "SELECT late FROM visit WHERE id = '%s'", vid), 1);
+	assert_int_equal(q(W.a1.st, "SELECT late FROM visit WHERE id = '%s'", vid), 1);
+	tu_assert_converged(&W.h, &W.a1);
+}
+
+/* Head office edits a phone while the agent edits it offline: last writer
+ * wins and the conflict keeps both values. */
+static void
+test_conflict_with_head_office(void **state)
+{
+	(void)state;
+	sync_all();
+	xexec(W.a1.st, "UPDATE customer SET phone = '13000000001' WHERE id = '%s'", W.c[2]);
+	usleep(20000);
+	/* head office writes later (larger HLC) */
+	xexec(W.h.st, "UPDATE customer SET phone = '13000000009' WHERE id = '%s'", W.c[2]);
+	tu_sync_ok(&W.h, &W.a1);
+	assert_string_equal(qt(W.h.st, "SELECT phone FROM customer WHERE id = '%s'", W.c[2]), "13000000009");
+	assert_string_equal(qt(W.a1.st, "SELECT phone FROM customer WHERE id = '%s'", W.c[2]), "13000000009");
+	assert_int_equal(q(W.h.st, "SELECT count(*) FROM conflict WHERE row_id = '%s' AND col = 'phone' "
+	    "AND winner_val = '13000000009' AND loser_val = '13000000001'", W.c[2]), 1);
+	assert_all_converged();
+}
+
+/* Writes an agent may not make are refused, kept at the hub with their
+ * reason, reported back, and undone on the laptop. */
+static void
+test_rejections(void **state)
+{
+	(void)state;
+	sync_all();
+	char sql[1024], pol[37], ext[37];
+	/* a head-office column */
+	xexec(W.a1.st, "UPDATE customer SET star_level = 7 WHERE id = '%s'", W.c[0]);
+	/* an own policy (external = 0) is head office's */
+	fsy_uuid_v7(pol);
+	fsy_uuid_v7(ext);
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO policy(id, customer_id, policy_no, external, product) VALUES ('%s','%s','FAKE',0,'x');"
+	    "INSERT INTO policy(id, customer_id, policy_no, external, insurer, product, product_type, "
+	    "annual_premium_fen) VALUES ('%s','%s','PA-1',1,'平安人寿','平安福','critical_illness',800000)",
+	    pol, W.c[0], ext, W.c[0]);
+	tu_exec(W.a1.st, sql);
+	/* a customer of another agent, written on this laptop by hand */
+	snprintf(sql, sizeof(sql), "INSERT INTO need(id, customer_id, kind) VALUES "
+	    "('0190ffff-0000-7000-8000-000000000001','%s','life')", W.c[5]);
+	tu_exec(W.a1.st, sql);
+	tu_sync_ok(&W.h, &W.a1);
+
+	/* rejected and recorded at the hub, with the value */
+	assert_true(q(W.h.st, "SELECT count(*) FROM rejected_change WHERE device_id = '%s'", W.a1.device_id) >= 4);
+	assert_int_equal(q(W.h.st, "SELECT count(*) FROM rejected_change WHERE col = 'star_level' AND code = %d", FSY_EREADONLY), 1);
+	assert_int_equal(q(W.h.st, "SELECT count(DISTINCT row_id) FROM rejected_change WHERE tbl = 'need' AND code = %d", FSY_ENOTOWNER), 1);
+	/* the other insurer's policy is accepted */
+	assert_int_equal(q(W.h.st, "SELECT count(*) FROM policy WHERE id = '%s'", ext), 1);
+	assert_int_equal(q(W.h.st, "SELECT count(*) FROM policy WHERE id = '%s'", pol), 0);
+	/* undone on the laptop, and listed there */
+	assert_int_equal(q(W.a1.st, "SELECT ifnull(star_level, -1) FROM customer WHERE id = '%s'", W.c[0]), -1);
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM policy WHERE id = '%s'", pol), 0);
+	assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM need WHERE id = '0190ffff-0000-7000-8000-000000000001'"), 0);
+	assert_true(tu_int(W.a1.st, "SELECT count(*) FROM rejection") >= 4);
+	assert_all_converged();
+}
+
+/* A customer moves from A1 to A2 while A1 has an offline edit for it: the
+ * edit arrives, A1 is emptied of the customer, A2 receives it whole. */
+static void
+test_reassignment_delivers_then_erases(void **state)
+{
+	(void)state;
+	sync_all();
+	char vid[37], sql[512];
+	fsy_uuid_v7(vid);
+	snprintf(sql, sizeof(sql), "INSERT INTO visit(id, customer_id, agent_id, "
+	    "happened_at, recorded_at, channel, topic) VALUES ('%s','%s','%s',"
+	    "'2026-11-21T09:00:00Z','2026-11-21T09:30:00Z','phone','renewal')",
+	    vid, W.c[3], A1);
+	tu_exec(W.a1.st, sql);
+	xexec(W.a1.st, "UPDATE customer SET address = '朝阳区新地址' WHERE id = '%s'", W.c[3]);
+	/* head office moves the customer while A1 is offline */
+	snprintf(sql, sizeof(sql), "UPDATE customer SET owner_agent_id = '%s' WHERE id = '%s'", A2, W.c[3]);
+	tu_exec(W.h.st, sql);
+
+	tu_sync_ok(&W.h, &W.a1);
+	/* delivered ... */
+	assert_int_equal(q(W.h.st, "SELECT count(*) FROM visit WHERE id = '%s'", vid), 1);
+	assert_string_equal(qt(W.h.st, "SELECT address FROM customer WHERE id = '%s'", W.c[3]), "朝阳区新地址");
+	/* ... then every row erased from the old laptop, log values redacted */
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM customer WHERE id = '%s'", W.c[3]), 0);
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM policy WHERE customer_id = '%s'", W.c[3]), 0);
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM visit WHERE customer_id = '%s'", W.c[3]), 0);
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM change_log WHERE customer_id = '%s' AND val IS NOT NULL", W.c[3]), 0);
+	assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM customer"), 3);
+	int64_t bad;
+	uint8_t hh[32];
+	assert_int_equal(fsy_replica_verify_chain(W.a1.st, INT64_MAX, &bad, hh), FSY_OK);
+
+	/* the new owner receives the whole card, with A1's visit */
+	tu_sync_ok(&W.h, &W.a2);
+	assert_int_equal(tu_int(W.a2.st, "SELECT count(*) FROM customer"), 5);
+	assert_int_equal(q(W.a2.st, "SELECT count(*) FROM visit WHERE id = '%s'", vid), 1);
+	assert_string_equal(qt(W.a2.st, "SELECT address FROM customer WHERE id = '%s'", W.c[3]), "朝阳区新地址");
+	/* once revoked, A1's writes to it are refused */
+	sync_all();
+	assert_all_converged();
+}
+
+/* An agent departs: head office moves all its customers; its laptop is
+ * emptied, the new owner's filled. */
+static void
+test_departure(void **state)
+{
+	(void)state;
+	sync_all();
+	char sql[512];
+	snprintf(sql, sizeof(sql), "UPDATE agent SET status = 'departed' WHERE id = '%s';"
+	    "UPDATE customer SET owner_agent_id = '%s' WHERE owner_agent_id = '%s'", A3, A2, A3);
+	tu_exec(W.h.st, sql);
+	sync_all();
+	assert_int_equal(tu_int(W.a3.st, "SELECT count(*) FROM customer"), 0);
+	assert_int_equal(tu_int(W.a3.st, "SELECT count(*) FROM policy"), 0);
+	assert_int_equal(tu_int(W.a2.st, "SELECT count(*) FROM customer"), 8);
+	assert_int_equal(tu_int(W.lead.st, "SELECT count(*) FROM customer"), 12);
+	assert_all_converged();
+}
+
+/* A card made offline (from a referral) is accepted, owned by its maker. */
+static void
+test_new_customer_offline(void **state)
+{
+	(void)state;
+	sync_all();
+	char id[37], sql[512];
+	fsy_uuid_v7(id);
+	snprintf(sql, sizeof(sql), "INSERT INTO customer(id, customer_id, card_no, "
+	    "card_provisional, name, phone) VALUES ('%s','%s','P-0001',1,'赵敏','13700000000')",
+	    id, id);
+	tu_exec(W.a1.st, sql);
+	tu_sync_ok(&W.h, &W.a1);
+	assert_string_equal(qt(W.h.st, "SELECT owner_agent_id FROM customer WHERE id = '%s'", id), A1);
+	assert_string_equal(qt(W.a1.st, "SELECT owner_agent_id FROM customer WHERE id = '%s'", id), A1);
+	assert_int_equal(q(W.h.st, "SELECT count(*) FROM ownership_history WHERE customer_id = '%s'", id), 1);
+	/* a second device of another agent cannot take it over */
+	snprintf(sql, sizeof(sql), "INSERT INTO customer(id, customer_id, name) VALUES ('%s','%s','冒名')", id, id);
+	tu_exec(W.a2.st, sql);
+	tu_sync_ok(&W.h, &W.a2);
+	assert_string_equal(qt(W.h.st, "SELECT name FROM customer WHERE id = '%s'", id), "赵敏");
+	assert_int_equal(q(W.a2.st, "SELECT count(*) FROM customer WHERE id = '%s'", id), 0);
+	assert_all_converged();
+}
+
+/* Cut the round after each request in turn (the hub acted, its reply was
+ * lost), with edits pending and a reassignment under way; resume; in the
+ * end everything is at the hub exactly once and the replicas converge. */
+static void
+test_lost_replies_at_every_step(void **state)
+{
+	(void)state;
+	for (int cut = 0; cut < 12; cut++) {
+		if (cut > 0) {
+			world_close();
+			world_open();
+		}
+		sync_all();
+		char sql[1024], vid[37];
+		for (int k = 0; k < 3; k++) {
+			fsy_uuid_v7(vid);
+			snprintf(sql, sizeof(sql), "INSERT INTO visit(id, customer_id, "
+			    "agent_id, happened_at, recorded_at, channel, topic) VALUES "
+			    "('%s','%s','%s','2026-11-21T09:00:00Z','2026-11-21T10:00:00Z',"
+			    "'visit','birthday')", vid, W.c[k], A1);
+			tu_exec(W.a1.st, sql);
+		}
+		xexec(W.a1.st, "UPDATE customer SET grp = 'key' WHERE id = '%s'", W.c[0]);
+		xexec(W.a1.st, "UPDATE customer SET star_level = 6 WHERE id = '%s'", W.c[1]);
+		snprintf(sql, sizeof(sql), "UPDATE customer SET owner_agent_id = '%s' WHERE id = '%s';"
+		    "UPDATE customer SET owner_agent_id = '%s' WHERE id = '%s'", A2, W.c[2], A1, W.c[4]);
+		tu_exec(W.h.st, sql);
+		W.a1.sess.limits.max_changes = 4; /* many small batches */
+		int rc = tu_sync(&W.h, &W.a1, cut);
+		assert_true(rc == FSY_OK || rc == FSY_ETIMEOUT);
+		if (cut % 2)
+			tu_agent_reopen(&W.a1); /* as after a crash */
+		W.a1.sess.limits.max_changes = 4;
+		tu_sync_ok(&W.h, &W.a1);
+		tu_sync_ok(&W.h, &W.a1);
+		sync_all();
+		assert_int_equal(tu_int(W.h.st, "SELECT count(*) FROM visit"), 3);
+		assert_int_equal(tu_int(W.h.st, "SELECT count(*) FROM visit WHERE received_at IS NULL"), 0);
+		assert_int_equal(tu_int(W.h.st, "SELECT count(*) FROM rejected_change"), 1);
+		assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM rejection"), 1);
+		assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM customer"), 4);
+		assert_int_equal(tu_int(W.a2.st, "SELECT count(*) FROM customer"), 4);
+		assert_all_converged();
+	}
+}
+
+/* The same PUSH delivered twice changes nothing the second time. */
+static void
+test_push_replay_idempotent(void **state)
+{
+	(void)state;
+	sync_all();
+	xexec(W.a1.st, "UPDATE customer SET occupation = '教师' WHERE id = '%s'", W.c[0]);
+	tu_sync_ok(&W.h, &W.a1);
+	int64_t g = tu_int(W.h.st, "SELECT max(gseq) FROM col_version");
+	/* forget the ack on the laptop: the next round resends */
+	tu_exec(W.a1.st, "UPDATE meta SET value = 0 WHERE key = 'push_acked'");
+	tu_sync_ok(&W.h, &W.a1);
+	assert_int_equal(tu_int(W.h.st, "SELECT max(gseq) FROM col_version"), g);
+	assert_int_equal(tu_int(W.a1.st, "SELECT value FROM meta WHERE key = 'push_acked'"),
+	    tu_int(W.a1.st, "SELECT max(seq) FROM change_log"));
+	assert_all_converged();
+}
+
+/* A laptop log entry altered before delivery, and one altered after. */
+static void
+test_tampered_log_detected(void **state)
+{
+	(void)state;
+	sync_all();
+	xexec(W.a1.st, "UPDATE customer SET perceptions = '很好说话' WHERE id = '%s'", W.c[0]);
+	tu_exec(W.a1.st, "UPDATE change_log SET val = '篡改' WHERE seq = (SELECT max(seq) FROM change_log)");
+	tu_sync_ok(&W.h, &W.a1);
+	assert_int_equal(q(W.h.st, "SELECT chain_ok FROM device_state WHERE device_id = '%s'", W.a1.device_id), 0);
+	assert_int_equal(tu_int(W.h.st, "SELECT count(*) FROM audit WHERE action = 'chain.broken'"), 1);
+
+	/* after delivery: the next HELLO's checkpoint no longer matches */
+	xexec(W.a2.st, "UPDATE customer SET perceptions = '谨慎' WHERE id = '%s'", W.c[4]);
+	tu_sync_ok(&W.h, &W.a2);
+	assert_int_equal(q(W.h.st, "SELECT chain_ok FROM device_state WHERE device_id = '%s'", W.a2.device_id), 1);
+	tu_exec(W.a2.st, "UPDATE change_log SET val = '改了' WHERE seq = 1");
+	tu_agent_reopen(&W.a2);
+	tu_sync_ok(&W.h, &W.a2);
+	assert_int_equal(q(W.h.st, "SELECT chain_ok FROM device_state WHERE device_id = '%s'", W.a2.device_id), 0);
+	assert_non_null(strstr(qt(W.h.st, "SELECT chain_error FROM device_state WHERE device_id = '%s'", W.a2.device_id), "altered"));
+}
+
+static int64_t
+clock_ahead(void *arg)
+{
+	(void)arg;
+	return fsy_now_ms() + 3LL * 24 * 3600 * 1000;
+}
+
+/* A laptop clock three days ahead does not win against a later head-office
+ * edit: its HLC is clamped at the hub. */
+static void
+test_clock_ahead_clamped(void **state)
+{
+	(void)state;
+	sync_all();
+	fsy_store_clock(W.a1.st)->now_ms = clock_ahead;
+	xexec(W.a1.st, "UPDATE customer SET phone = '13100000000' WHERE id = '%s'", W.c[0]);
+	tu_sync_ok(&W.h, &W.a1);
+	assert_string_equal(qt(W.h.st, "SELECT phone FROM customer WHERE id = '%s'", W.c[0]), "13100000000");
+	/* head office corrects the phone afterwards, in real time */
+	xexec(W.h.st, "UPDATE customer SET phone = '13199999999' WHERE id = '%s'", W.c[0]);
+	tu_sync_ok(&W.h, &W.a1);
+	assert_string_equal(qt(W.a1.st, "SELECT phone FROM customer WHERE id = '%s'", W.c[0]), "13199999999");
+	assert_string_equal(qt(W.h.st, "SELECT phone FROM customer WHERE id = '%s'", W.c[0]), "13199999999");
+	/* the clamped version carries the hub's time, not the laptop's */
+	assert_true(q(W.h.st, "SELECT max(hlc) FROM col_version WHERE site = '%s'", W.a1.device_id) <
+	    (int64_t)FSY_HLC_MAKE(fsy_now_ms() + 60000, 0));
+	tu_assert_converged(&W.h, &W.a1);
+}
+
+/* A revoked or unknown device is refused with a clear error. */
+static void
+test_revoked_and_unknown_refused(void **state)
+{
+	(void)state;
+	sync_all();
+	assert_int_equal(fsy_hub_device_revoke(W.h.st, W.a3.device_id, "laptop stolen"), FSY_OK);
+	int rc = tu_sync(&W.h, &W.a3, -1);
+	assert_int_equal(rc, FSY_EREVOKED);
+	assert_non_null(strstr(W.a3.sess.errmsg, "revoked"));
+
+	tu_exec(W.h.st, "DELETE FROM device_state WHERE device_id IN (SELECT id FROM device WHERE agent_id = '" A2 "');"
+	    "DELETE FROM device WHERE agent_id = '" A2 "'");
+	rc = tu_sync(&W.h, &W.a2, -1);
+	assert_int_equal(rc, FSY_EUNKNOWNDEV);
+	/* a forged key fails the challenge */
+	uint8_t pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	memcpy(W.a1.sess.sk, sk, 64);
+	rc = tu_sync(&W.h, &W.a1, -1);
+	assert_int_equal(rc, FSY_EAUTH);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	world_close();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bootstrap_scoped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offline_edits_pushed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_visit_flagged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_with_head_office, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reassignment_delivers_then_erases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_departure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_customer_offline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_replies_at_every_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_push_replay_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_log_detected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_ahead_clamped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_and_unknown_refused, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
