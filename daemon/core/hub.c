@@ -1450,6 +1450,35 @@ fail:
 	return FSY_OK;
 }
 
+/* A command forwarded by a device: only team leads' devices, and only
+ * through the hub's ctl hook, which limits it to the lead's team. */
+static int
+handle_ctl(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_ctl_t *c,
+    fsy_buf_t *out)
+{
+	char *reply = NULL;
+	fsy_msg_t m;
+	int rc;
+
+	if (!conn->authed)
+		return reply_error(hub, FSY_EAUTH, "not authenticated: send HELLO",
+		    0, out);
+	if (!conn->lead || hub->ctl == NULL)
+		return reply_error(hub, FSY_EPERM,
+		    "only team leads' devices may query head office", 0, out);
+	rc = hub->ctl(hub, conn, c->json, c->len, &reply);
+	if (reply == NULL)
+		return reply_error(hub, rc ? rc : FSY_ENOMEM, fsy_strerror(rc), 0,
+		    out);
+	memset(&m, 0, sizeof(m));
+	m.type = FSY_MSG_CTL_REPLY;
+	m.u.ctl.json = reply;
+	m.u.ctl.len = strlen(reply);
+	rc = fsy_msg_encode(&m, hub->limits.compress, out);
+	free(reply);
+	return rc;
+}
+
 int
 fsy_hub_handle(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_t *req,
     fsy_buf_t *out)
@@ -1469,6 +1498,8 @@ fsy_hub_handle(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_t *req,
 		return req->type == FSY_MSG_PUSH
 		    ? handle_push(hub, conn, &req->u.push, out)
 		    : handle_pull(hub, conn, &req->u.pull, out);
+	case FSY_MSG_CTL:
+		return handle_ctl(hub, conn, &req->u.ctl, out);
 	default:
 		reply_error(hub, FSY_EPROTO, "unexpected message for the hub", 0,
 		    out);

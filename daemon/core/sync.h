@@ -62,6 +62,11 @@ typedef struct fsy_hub {
 	void *on_new_customer_arg;
 	void (*log)(void *arg, int level, const char *msg); /* may be NULL */
 	void *log_arg;
+	/* Runs a CTL request forwarded by an authenticated team lead's
+	 * device (conn says whose); *reply: malloc'd JSON. NULL: refused. */
+	int (*ctl)(struct fsy_hub *hub, const fsy_hub_conn_t *conn,
+	    const char *req, size_t len, char **reply);
+	void *ctl_arg;
 } fsy_hub_t;
 
 /* Initialises hub over st with default limits. */
