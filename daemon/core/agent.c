@@ -692,6 +692,13 @@ fsy_agent_session_step(fsy_agent_session_t *s, const fsy_msg_t *r,
 		s->lead = r->u.welcome.role && strcmp(r->u.welcome.role, "lead") == 0;
 		s->hub_push_seq = r->u.welcome.push_seq;
 		s->resent_from = 0;
+		/* Whose laptop this is, for the commands (visits are written
+		 * in the agent's name; a lead's laptop is read-only). */
+		if ((rc = fsy_store_meta_set_text(st, "agent_id",
+		    s->agent_id)) != FSY_OK ||
+		    (rc = fsy_store_meta_set_text(st, "role",
+		    s->lead ? "lead" : "agent")) != FSY_OK)
+			return fail(s, rc, fsy_store_errmsg(st));
 		if ((rc = meta_int(st, "push_acked", 0, &acked)) != FSY_OK)
 			return fail(s, rc, fsy_store_errmsg(st));
 		/* Resend what the hub may not have (it may have lost data), and
