@@ -67,6 +67,7 @@ tu_agent_reopen(tu_agent_t *a)
 {
 	fsy_agent_session_fini(&a->sess);
 	fsy_store_close(a->st);
+	a->st = NULL;
 	a->st = tu_open(a->dbname, FSY_ROLE_AGENT, a->device_id);
 	fsy_agent_session_init(&a->sess, a->st, a->sk);
 }

@@ -696,7 +696,7 @@ fsy_agent_session_step(fsy_agent_session_t *s, const fsy_msg_t *r,
 		 * in the agent's name; a lead's laptop is read-only). */
 		if ((rc = fsy_store_meta_set_text(st, "agent_id",
 		    s->agent_id)) != FSY_OK ||
-		    (rc = fsy_store_meta_set_text(st, "role",
+		    (rc = fsy_store_meta_set_text(st, "agent_role",
 		    s->lead ? "lead" : "agent")) != FSY_OK)
 			return fail(s, rc, fsy_store_errmsg(st));
 		if ((rc = meta_int(st, "push_acked", 0, &acked)) != FSY_OK)
