@@ -1931,7 +1931,7 @@ test_chain_hash_spec(void **state)
 static const char doc_example_hex[] =
     "9401050083a3637572cd04d2a468656164c420"
     "1111111111111111111111111111111111111111111111111111111111111111"
-    "a263689197070002c41001913b5c12a37c3d9a2c4f6d7e8f9012"
+    "a263689197070101c41001913b5c12a37c3d9a2c4f6d7e8f9012"
     "c41001913b5c0f4e7a1b8c9d0e1f2a3b4c5d"
     "cf0191a0c3b5c80001a6e78e8be88ab3";
 
@@ -1940,8 +1940,8 @@ doc_example(fsy_msg_t *m, fsy_change_t *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->seq = 7;
-	c->tbl = 0;
-	c->col = 2; /* customer.name */
+	c->tbl = 1; /* person */
+	c->col = 1; /* person.name */
 	snprintf(c->row_id, 37, "01913b5c-12a3-7c3d-9a2c-4f6d7e8f9012");
 	snprintf(c->customer_id, 37, "01913b5c-0f4e-7a1b-8c9d-0e1f2a3b4c5d");
 	c->hlc = ((uint64_t)0x0191a0c3b5c8 << 16) | 1;
