@@ -339,6 +339,7 @@ typedef struct cust {
 	int64_t owner_since; /* NO_TIME unknown */
 	int care;            /* VIP or 3 stars and more */
 	int bmon, bday;      /* birth month and day; 0 unknown */
+	int64_t created;     /* the day the card was made; NO_TIME unknown */
 	vis_t *v;            /* visible visits, by time */
 	size_t nv;
 	pol_t *p;
@@ -655,7 +656,9 @@ counted(scan_t *s, const cust_t *c, rec_t *r)
 	return s->sink(s->ctx, r);
 }
 
-/* The per-year and per-half-year obligations of a customer. */
+/* The per-year and per-half-year obligations of a customer: owed for
+ * every whole period after the card was made (any period when created_at
+ * is unknown). */
 static int
 gen_periodic(scan_t *s, const cust_t *c)
 {
@@ -671,23 +674,26 @@ gen_periodic(scan_t *s, const cust_t *c)
 		int64_t jan1 = fsy_days_from_civil(y, 1, 1);
 		int64_t jul1 = fsy_days_from_civil(y, 7, 1);
 		int64_t dec31 = fsy_days_from_civil(y, 12, 31);
+		int whole = c->created == NO_TIME || c->created <= jan1;
 
-		if (c->care) {
+		if (c->created != NO_TIME && c->created > jul1)
+			continue;
+		if (whole && c->care) {
 			rec_init(&r, FSY_OBL_FESTIVAL, c, NULL, jan1, dec31);
 			r.required = FSY_OBL_FESTIVAL_MIN;
 			rc = counted(s, c, &r);
 		}
-		if (rc == FSY_OK) {
+		if (whole && rc == FSY_OK) {
 			rec_init(&r, FSY_OBL_NEWS, c, NULL, jan1, dec31);
 			r.required = FSY_OBL_NEWS_MIN;
 			rc = counted(s, c, &r);
 		}
-		if (rc == FSY_OK) {
+		if (whole && rc == FSY_OK) {
 			rec_init(&r, FSY_OBL_PRODUCT, c, NULL, jan1, dec31);
 			r.required = FSY_OBL_PRODUCT_MIN;
 			rc = counted(s, c, &r);
 		}
-		if (rc == FSY_OK) {
+		if (whole && rc == FSY_OK) {
 			rec_init(&r, FSY_OBL_SERVICE_FEST, c, NULL, jan1,
 			    jul1 - 1);
 			rc = single(s, c, &r, &fest, 0);
@@ -895,7 +901,7 @@ typedef struct query {
 
 static const query_t sql_cust = {
 	"SELECT id, owner_agent_id, owner_since, star_level, vip_tier, "
-	"birth_date FROM customer x WHERE deleted = 0 AND ",
+	"birth_date, created_at FROM customer x WHERE deleted = 0 AND ",
 	" ORDER BY id" };
 static const query_t sql_pol = {
 	"SELECT customer_id, id, pay_mode, status, is_main, issue_date, "
@@ -1148,6 +1154,7 @@ load_customer(scan_t *s, sqlite3_stmt *q, cust_t *c)
 		c->owner_since = NO_TIME;
 	c->care = (vip != NULL && vip[0] != '\0') ||
 	    sqlite3_column_int(q, 3) >= FSY_OBL_FESTIVAL_STARS;
+	c->created = parse_day(s, col_text(q, 6));
 	bday = parse_day(s, col_text(q, 5));
 	if (bday != NO_TIME) {
 		int y;
@@ -1754,8 +1761,9 @@ cov_group(cov_t *v, int by_branch, fsy_obl_cov_row_t **out, size_t *nout)
 	size_t n = 0, cap = 0, i;
 	int rc = FSY_OK;
 
-	qsort(v->rows, v->n, sizeof(crow_t),
-	    by_branch ? cmp_crow_branch : cmp_crow_team);
+	if (v->n > 1)
+		qsort(v->rows, v->n, sizeof(crow_t),
+		    by_branch ? cmp_crow_branch : cmp_crow_team);
 	for (i = 0; i < v->n; i++) {
 		const crow_t *c = &v->rows[i];
 		const char *key = by_branch ? c->row.branch_id : c->row.team_id;
