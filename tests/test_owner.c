@@ -773,6 +773,20 @@ test_hub_disqualify_and_ban(void **state)
 	assert_int_equal(fsy_owner_summary(st, &sum, errbuf, sizeof(errbuf)),
 	    FSY_OK);
 	assert_int_equal(sum.bans, 1);
+
+	/* disqualified elsewhere (roster import sets the status): the next
+	 * recompute applies rule 5 and writes the ban with the agent's reason */
+	tu_exec(st, "UPDATE agent SET status = 'disqualified', status_reason = "
+	    "'kept customer gifts' WHERE id = 'a0'");
+	assert_int_equal(fsy_owner_recompute(st, NULL, NULL, &s, errbuf,
+	    sizeof(errbuf)), FSY_OK);
+	assert_int_equal(s.changed, 1);
+	assert_int_equal(s.by_rule[5], 1);
+	assert_string_equal(owner_of(st, "c2"), "a3"); /* t1: a1 gone, a3 */
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM owner_ban WHERE "
+	    "customer_id = 'c2' AND agent_id = 'a0' AND "
+	    "reason = 'kept customer gifts'"), 1);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM owner_ban"), 2);
 	fsy_store_close(st);
 }
 
