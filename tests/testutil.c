@@ -54,6 +54,8 @@ tu_open(const char *name, fsy_role_t role, const char *site)
 
 	if (rc != FSY_OK)
 		fail_msg("open %s: %s", name, err);
+	/* Unit tests do not survive power loss; they need not pay fsync. */
+	tu_exec(st, "PRAGMA synchronous = OFF");
 	return st;
 }
 
