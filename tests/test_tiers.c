@@ -1283,6 +1283,49 @@ test_hub_update_pages(void **state)
 	fsy_store_close(st);
 }
 
+/* A failure mid-batch rolls the batch back and names the customer. */
+static void
+test_hub_update_error(void **state)
+{
+	char dir[600], path[700], err[512] = "";
+	fsy_tiers_t *t = NULL;
+	fsy_tiers_stats_t stats;
+	fsy_store_t *st = tu_open("err.db", FSY_ROLE_HUB, NULL);
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/huge", tu_tmpdir());
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/huge.ini", dir);
+	write_file(path, "[scheme]\nid = huge\nname = Huge\nstatuses = inforce\n"
+	    "level_column = star_level\nscore_column = star_score_fen\n"
+	    "[class.all]\nproducts = *\ncoef = 1000\n"
+	    "[term.all]\ncoef = 1000\n"
+	    "[level.1]\nname = One\nmin_yuan = 1\n");
+	assert_int_equal(fsy_tiers_load_dir(dir, &t, err, sizeof(err)), FSY_OK);
+	tu_exec(st, "INSERT INTO customer(id, customer_id) VALUES ('c1','c1'), ('c2','c2')");
+	add_policy(st, "p1", "c1", "health", "annual", "NULL", "100", 10,
+	    "2024-01-01", "inforce", "", "");
+	add_policy(st, "p2", "c2", "health", "annual", "NULL", "10000000000000", 10,
+	    "2024-01-01", "inforce", "", "");
+	int64_t gseq = tu_int(st, "SELECT max(gseq) FROM col_version");
+	assert_int_equal(fsy_tiers_update(st, t, AS_OF, &stats, err, sizeof(err)),
+	    FSY_ERANGE);
+	assert_non_null(strstr(err, "customer c2"));
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM customer WHERE "
+	    "star_level IS NOT NULL OR star_score_fen IS NOT NULL"), 0);
+	assert_int_equal(tu_int(st, "SELECT max(gseq) FROM col_version"), gseq);
+	assert_int_equal(sqlite3_get_autocommit(fsy_store_db(st)), 1);
+	/* with the data fixed, it goes through */
+	tu_exec(st, "UPDATE policy SET annual_premium_fen = 100 WHERE id = 'p2'");
+	assert_int_equal(fsy_tiers_update(st, t, AS_OF, &stats, err, sizeof(err)),
+	    FSY_OK);
+	assert_int_equal(stats.writes, 4);
+	assert_int_equal(tu_int(st, "SELECT star_score_fen FROM customer WHERE id = 'c2'"),
+	    100000000);
+	fsy_tiers_free(t);
+	fsy_store_close(st);
+}
+
 int
 main(void)
 {
@@ -1304,6 +1347,7 @@ main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_store_and_hub_update),
 		cmocka_unit_test(test_hub_update_pages),
+		cmocka_unit_test(test_hub_update_error),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -31,6 +31,8 @@
 #define MAX_YEAR_BOUND 200
 #define MAX_COOLING_OFF 3650
 #define PAGE 256 /* customers per transaction / query page */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define MS_PER_DAY INT64_C(86400000)
 
 /* ---- vocabularies (schema/0001_core.sql) --------------------------------- */
@@ -489,7 +491,7 @@ reader(char *str, int num, void *stream)
 	str[len] = '\0';
 	c->p += len;
 	hdr = str;
-	if (c->line == 1 && memcmp(hdr, "\xEF\xBB\xBF", 3) == 0)
+	if (c->line == 1 && strncmp(hdr, "\xEF\xBB\xBF", 3) == 0)
 		hdr += 3;
 	if (hdr[0] == '[')
 		section_open(c, hdr + 1);
@@ -2079,7 +2081,7 @@ customer_page(fsy_store_t *st, const char *after, const char *owner,
 	*n = 0;
 	if ((rv = fsy_store_stmt(st,
 	    "SELECT id FROM customer WHERE deleted = 0 AND id > ?1 AND "
-	    "(?2 IS NULL OR owner_agent_id = ?2) ORDER BY id LIMIT 256",
+	    "(?2 IS NULL OR owner_agent_id = ?2) ORDER BY id LIMIT " STR(PAGE),
 	    &s)) != FSY_OK)
 		return rv;
 	sqlite3_bind_text(s, 1, after, -1, SQLITE_TRANSIENT);
@@ -2236,11 +2238,15 @@ fsy_tiers_update(fsy_store_t *st, const fsy_tiers_t *set,
 	}
 	goto out;
 fail:
-	if (errbuf)
+	if (errbuf) {
+		/* the store's message explains store errors only */
+		int own = rv == FSY_ENOMEM || rv == FSY_ETOOBIG ||
+		    rv == FSY_ERANGE;
+		const char *why = own ? "" : fsy_store_errmsg(st);
 		snprintf(errbuf, errlen, "tier update%s%s: %s%s%s",
 		    failed ? " of customer " : "", failed ? failed : "",
-		    fsy_strerror(rv), fsy_store_errmsg(st)[0] ? ": " : "",
-		    fsy_store_errmsg(st));
+		    fsy_strerror(rv), why[0] ? ": " : "", why);
+	}
 	if (in_tx)
 		fsy_store_rollback(st);
 out:
