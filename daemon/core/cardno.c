@@ -101,7 +101,7 @@ is_han(uint32_t c)
 	    (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3134F);
 }
 
-/* ---- the table ------------------------------------------------------------ */
+/* ---- the table ----------------------------------------------------------- */
 
 static int
 surname_cmp(const void *a, const void *b)
@@ -184,7 +184,8 @@ add_row(loader_t *l)
 	}
 	while (off < n) {
 		uint32_t cp;
-		size_t k = utf8_char((const unsigned char *)sn + off, n - off, &cp);
+		size_t k = utf8_char((const unsigned char *)sn + off, n - off,
+		    &cp);
 		if (k == 0) {
 			row_fail(l, "surname is not valid UTF-8");
 			return;
@@ -211,8 +212,8 @@ add_row(loader_t *l)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (py[i] < 'a' || py[i] > 'z') {
-			row_fail(l, "pinyin must be lower-case a-z (v for u with "
-			    "umlaut), without tones");
+			row_fail(l, "pinyin must be lower-case a-z (v for u "
+			    "with umlaut), without tones");
 			return;
 		}
 	}
@@ -266,7 +267,8 @@ record_cb(int c, void *ctx)
 		const char *h = l->f[0];
 		if (strncmp(h, bom, 3) == 0)
 			h += 3;
-		if (strcmp(h, "surname") != 0 || strcmp(l->f[1], "initial") != 0 ||
+		if (strcmp(h, "surname") != 0 ||
+		    strcmp(l->f[1], "initial") != 0 ||
 		    strcmp(l->f[2], "pinyin") != 0)
 			row_fail(l, "header must be surname,initial,pinyin");
 		goto next;
@@ -288,7 +290,8 @@ read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 
 	*buf = NULL;
 	if (f == NULL) {
-		rv = errno == ENOENT ? FSY_ENOTFOUND : fsy_err_from_errno(errno);
+		rv = errno == ENOENT ? FSY_ENOTFOUND
+		                     : fsy_err_from_errno(errno);
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return rv;
 	}
@@ -340,7 +343,8 @@ fsy_surnames_load(const char *path, fsy_surnames_t **out, char *err,
 	if (path == NULL) {
 		const char *dir = getenv("FSY_DATADIR");
 		if (dir && dir[0]) {
-			snprintf(defpath, sizeof(defpath), "%s/" SURNAMES_FILE, dir);
+			snprintf(defpath, sizeof(defpath), "%s/" SURNAMES_FILE,
+			    dir);
 		} else {
 			snprintf(defpath, sizeof(defpath), "%s/" SURNAMES_FILE,
 			    FSY_DATADIR_BUILD);
@@ -383,8 +387,8 @@ fsy_surnames_load(const char *path, fsy_surnames_t **out, char *err,
 	qsort(l.t->v, (size_t)l.t->n, sizeof(*l.t->v), surname_cmp);
 	for (int i = 1; i < l.t->n; i++) {
 		if (surname_cmp(&l.t->v[i - 1], &l.t->v[i]) == 0) {
-			seterr(err, errlen, "%s: surname %s appears twice", path,
-			    l.t->v[i].s);
+			seterr(err, errlen, "%s: surname %s appears twice",
+			    path, l.t->v[i].s);
 			rv = FSY_ECSV;
 			goto out;
 		}
@@ -484,12 +488,12 @@ fsy_cardno_initial(const fsy_surnames_t *t, const char *name,
 		}
 	}
 	seterr(err, errlen, "surname of '%.*s' is not in the surname table: "
-	    "give the pinyin initial (A-Z) by hand", (int)(ends[nchars - 1] - off),
-	    name + off);
+	    "give the pinyin initial (A-Z) by hand",
+	    (int)(ends[nchars - 1] - off), name + off);
 	return FSY_ESURNAME;
 }
 
-/* ---- numbers ---------------------------------------------------------------- */
+/* ---- numbers ------------------------------------------------------------- */
 
 int
 fsy_cardno_device_short(const char *device_id, char out[5])
@@ -560,7 +564,7 @@ fsy_cardno_kind(const char *s)
 	return FSY_CARDNO_FINAL;
 }
 
-/* ---- assignment --------------------------------------------------------------- */
+/* ---- assignment ---------------------------------------------------------- */
 
 static int
 dberr(fsy_store_t *st, int rc, const char *what, char *err, size_t errlen)
@@ -584,6 +588,13 @@ prep(fsy_store_t *st, const char *sql, sqlite3_stmt **s, char *err,
 		return dberr(st, rc, "prepare", err, errlen);
 	}
 	return FSY_OK;
+}
+
+static char *
+dup_col(sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	return t ? strdup(t) : NULL;
 }
 
 /* Takes the next number for initial from card_seq into *seq. */
@@ -642,11 +653,11 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		found = 1;
-		if (sqlite3_column_type(s, 0) != SQLITE_NULL &&
-		    (name = strdup((const char *)sqlite3_column_text(s, 0))) == NULL)
+		if ((name = dup_col(s, 0)) == NULL &&
+		    sqlite3_column_type(s, 0) != SQLITE_NULL)
 			rv = FSY_ENOMEM;
-		if (sqlite3_column_type(s, 1) != SQLITE_NULL &&
-		    (have = strdup((const char *)sqlite3_column_text(s, 1))) == NULL)
+		if ((have = dup_col(s, 1)) == NULL &&
+		    sqlite3_column_type(s, 1) != SQLITE_NULL)
 			rv = FSY_ENOMEM;
 		provisional = sqlite3_column_int(s, 2);
 	} else if (rc != SQLITE_DONE) {
@@ -657,7 +668,8 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 	if (rv)
 		goto out;
 	if (!found) {
-		seterr(err, errlen, "no live customer with id '%s'", customer_id);
+		seterr(err, errlen, "no live customer with id '%s'",
+		    customer_id);
 		rv = FSY_ENOTFOUND;
 		goto out;
 	}
@@ -678,8 +690,8 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 	    errlen);
 	if (rv) {
 		if (rv == FSY_ESURNAME && name == NULL)
-			seterr(err, errlen, "customer '%s' has no name: give the "
-			    "initial by hand", customer_id);
+			seterr(err, errlen, "customer '%s' has no name: give "
+			    "the initial by hand", customer_id);
 		goto out;
 	}
 
@@ -692,12 +704,13 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 	/* Skip numbers a card already holds (imported, or set by hand). */
 	for (int tries = 0; rv == FSY_OK; tries++) {
 		if (tries == 1000000) {
-			seterr(err, errlen, "no free card number for initial %c",
-			    initial);
+			seterr(err, errlen, "no free card number for "
+			    "initial %c", initial);
 			rv = FSY_ERANGE;
 			break;
 		}
-		if ((rv = next_seq(st, seq, initial, &k, err, errlen)) != FSY_OK)
+		rv = next_seq(st, seq, initial, &k, err, errlen);
+		if (rv != FSY_OK)
 			break;
 		snprintf(num, sizeof(num), "%c%04lld", initial, (long long)k);
 		sqlite3_reset(used);
@@ -707,7 +720,8 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 		if (rc == SQLITE_DONE)
 			break;
 		if (rc != SQLITE_ROW)
-			rv = dberr(st, rc, "checking card numbers", err, errlen);
+			rv = dberr(st, rc, "checking card numbers", err,
+			    errlen);
 	}
 	if (rv)
 		goto out;

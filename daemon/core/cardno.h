@@ -92,12 +92,12 @@ int fsy_cardno_initial(const fsy_surnames_t *t, const char *name,
  * written to customer.card_no with card_provisional = 0 (a provisional
  * number is replaced). A customer already holding a head-office number
  * keeps it (idempotent; manual_initial is then ignored). The number is
- * copied to card_no (n bytes; 16 are enough; card_no may be NULL). t may be NULL: the default
- * table is loaded for this call. One transaction (a savepoint inside the
- * caller's). Returns FSY_OK; FSY_ESTATE (not a hub); FSY_ENOTFOUND (no live
- * customer); FSY_ESURNAME / FSY_EINVAL (see fsy_cardno_initial);
- * FSY_ETOOBIG (card_no too small); or a store error. On failure nothing
- * changes and err says why.
+ * copied to card_no (n bytes, 16 are enough; card_no may be NULL). t may
+ * be NULL: the default table is loaded for this call. One transaction (a
+ * savepoint inside the caller's). Returns FSY_OK; FSY_ESTATE (not a hub);
+ * FSY_ENOTFOUND (no live customer); FSY_ESURNAME / FSY_EINVAL (see
+ * fsy_cardno_initial); FSY_ETOOBIG (card_no too small); or a store
+ * error. On failure nothing changes and err says why.
  */
 int fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
     const char *customer_id, const char *manual_initial, char *card_no,

@@ -9,7 +9,7 @@
 #include "owner.h"
 #include "util.h"
 
-/* ---- enums ---------------------------------------------------------------- */
+/* ---- enums --------------------------------------------------------------- */
 
 static const char *const status_names[] = {"employed", "departed",
     "disqualified"};
@@ -171,6 +171,13 @@ target_channel(const fsy_owner_input_t *in)
 	return ch;
 }
 
+/* The team (level 0) or branch (level 1) of an agent. */
+static const char *
+unit_of(const fsy_owner_agent_t *a, int level)
+{
+	return level == 0 ? a->team_id : a->branch_id;
+}
+
 /* Rule 5: the best eligible non-admin agent (other than the disqualified
  * owner) of his team, else of his branch; *where says which. */
 static int
@@ -179,17 +186,19 @@ top_performer(const fsy_owner_input_t *in, int cur, const char **where)
 	const fsy_owner_agent_t *ag = in->agents;
 
 	for (int level = 0; level < 2; level++) {
-		const char *key = level == 0 ? ag[cur].team_id : ag[cur].branch_id;
+		const char *key = unit_of(&ag[cur], level);
 		int best = -1;
 		if (key == NULL)
 			continue;
 		for (int i = 0; i < in->nagents; i++) {
-			const char *k = level == 0 ? ag[i].team_id : ag[i].branch_id;
+			const char *k = unit_of(&ag[i], level);
+			int64_t p = ag[i].performance;
 			if (i == cur || k == NULL || strcmp(k, key) != 0 ||
-			    ag[i].role == FSY_AGENT_ROLE_ADMIN || !eligible(in, i))
+			    ag[i].role == FSY_AGENT_ROLE_ADMIN ||
+			    !eligible(in, i))
 				continue;
-			if (best < 0 || ag[i].performance > ag[best].performance ||
-			    (ag[i].performance == ag[best].performance &&
+			if (best < 0 || p > ag[best].performance ||
+			    (p == ag[best].performance &&
 			        staff_better(ag, i, best)))
 				best = i;
 		}
@@ -396,7 +405,7 @@ fsy_owner_decide(const fsy_owner_input_t *in, fsy_owner_decision_t *out)
 	}
 }
 
-/* ---- hub helpers ------------------------------------------------------------ */
+/* ---- hub helpers --------------------------------------------------------- */
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -480,7 +489,7 @@ now_iso(char out[21])
 	fsy_iso_time(fsy_now_ms(), out);
 }
 
-/* ---- the roster ------------------------------------------------------------ */
+/* ---- the roster ---------------------------------------------------------- */
 
 typedef struct roster {
 	fsy_owner_agent_t *a; /* sorted by id; strings owned by the roster */
@@ -513,8 +522,8 @@ roster_load(fsy_store_t *st, roster_t *r, char *err, size_t errlen)
 	    "SELECT a.id, a.status, a.role, a.channel, a.team_id, t.branch_id, "
 	    "a.performance, ifnull(w.n, 0), a.status_reason "
 	    "FROM agent a LEFT JOIN team t ON t.id = a.team_id "
-	    "LEFT JOIN (SELECT owner_agent_id AS id, count(*) AS n FROM customer "
-	    " WHERE deleted = 0 AND owner_agent_id IS NOT NULL "
+	    "LEFT JOIN (SELECT owner_agent_id AS id, count(*) AS n "
+	    " FROM customer WHERE deleted = 0 AND owner_agent_id IS NOT NULL "
 	    " GROUP BY owner_agent_id) w ON w.id = a.id "
 	    "ORDER BY a.id", &s, err, errlen);
 	if (rv)
@@ -553,14 +562,18 @@ roster_load(fsy_store_t *st, roster_t *r, char *err, size_t errlen)
 		ag->branch_id = dup_col(s, 5);
 		r->status_reason[r->n - 1] = dup_col(s, 8);
 		if (ag->id == NULL ||
-		    (ag->team_id == NULL && sqlite3_column_type(s, 4) != SQLITE_NULL) ||
-		    (ag->branch_id == NULL && sqlite3_column_type(s, 5) != SQLITE_NULL)) {
+		    (ag->team_id == NULL &&
+		        sqlite3_column_type(s, 4) != SQLITE_NULL) ||
+		    (ag->branch_id == NULL &&
+		        sqlite3_column_type(s, 5) != SQLITE_NULL)) {
 			rv = FSY_ENOMEM;
 			goto out;
 		}
 		/* The schema's CHECKs keep these valid; be safe anyway. */
-		ag->status = stv < 0 ? FSY_AGENT_DEPARTED : (fsy_agent_status_t)stv;
-		ag->role = role < 0 ? FSY_AGENT_ROLE_AGENT : (fsy_agent_role_t)role;
+		ag->status = stv < 0 ? FSY_AGENT_DEPARTED
+		                     : (fsy_agent_status_t)stv;
+		ag->role = role < 0 ? FSY_AGENT_ROLE_AGENT
+		                    : (fsy_agent_role_t)role;
 		ag->channel = ch < 0 ? FSY_CHANNEL_AGENCY : (fsy_channel_t)ch;
 		ag->performance = sqlite3_column_int64(s, 6);
 		ag->workload = sqlite3_column_int64(s, 7);
@@ -594,15 +607,15 @@ roster_find(const roster_t *r, const char *id)
 	return a ? (int)(a - r->a) : -1;
 }
 
-/* ---- recompute ------------------------------------------------------------- */
+/* ---- recompute ----------------------------------------------------------- */
 
 /* Input streams, all ordered by customer id; [1] joins the scope table. */
 #define SCOPE "temp.fsy_owner_scope"
 #define JOIN_SCOPE(col) " JOIN " SCOPE " s ON s.id = " col
 #define PREMIUM \
-	"coalesce(p.annual_premium_fen, p.modal_premium_fen * CASE p.pay_mode " \
-	"WHEN 'monthly' THEN 12 WHEN 'quarter' THEN 4 WHEN 'half' THEN 2 " \
-	"ELSE 1 END, 0)"
+	"coalesce(p.annual_premium_fen, p.modal_premium_fen * " \
+	"CASE p.pay_mode WHEN 'monthly' THEN 12 WHEN 'quarter' THEN 4 " \
+	"WHEN 'half' THEN 2 ELSE 1 END, 0)"
 
 static const char *const sql_customers[2] = {
 	"SELECT c.id, c.owner_agent_id FROM customer c "
@@ -739,8 +752,9 @@ load_contacts(fsy_store_t *st, sqlite3_stmt *s, const roster_t *r,
 		int a = roster_find(r, (const char *)sqlite3_column_text(s, 0));
 		const char *at = (const char *)sqlite3_column_text(s, 1);
 		int64_t ms;
+		/* An unknown agent or an unreadable time is no contact. */
 		if (a < 0 || at == NULL || fsy_parse_time(at, &ms) != FSY_OK)
-			continue; /* unknown agent or unreadable time: no contact */
+			continue;
 		GROW(w->con, w->ncon, w->capcon, rv);
 		if (rv)
 			break;
@@ -797,8 +811,9 @@ apply_changes(fsy_store_t *st, const roster_t *r, work_t *w, const char *by,
 			break;
 		if (c->ban && c->from) {
 			int f = roster_find(r, c->from);
-			const char *why = f >= 0 && r->status_reason[f] ?
-			    r->status_reason[f] : "lost the customer for misconduct";
+			const char *why = "lost the customer for misconduct";
+			if (f >= 0 && r->status_reason[f])
+				why = r->status_reason[f];
 			sqlite3_reset(ban);
 			sqlite3_bind_text(ban, 1, c->cust, -1, SQLITE_STATIC);
 			sqlite3_bind_text(ban, 2, c->from, -1, SQLITE_STATIC);
@@ -881,7 +896,8 @@ recompute(fsy_store_t *st, int scoped, const char *by, fsy_owner_stats_t *stats,
 			rv = stream_step(st, &pol, err, errlen);
 		}
 		w.nban = 0;
-		while (rv == FSY_OK && stream_seek(st, &ban, id, &rv, err, errlen)) {
+		while (rv == FSY_OK &&
+		    stream_seek(st, &ban, id, &rv, err, errlen)) {
 			int a = roster_find(&r,
 			    (const char *)sqlite3_column_text(ban.s, 1));
 			if (a >= 0) {
@@ -892,9 +908,12 @@ recompute(fsy_store_t *st, int scoped, const char *by, fsy_owner_stats_t *stats,
 			}
 			rv = stream_step(st, &ban, err, errlen);
 		}
-		if (rv == FSY_OK && stream_seek(st, &his, id, &rv, err, errlen)) {
-			const char *rule = (const char *)sqlite3_column_text(his.s, 1);
-			const char *to = (const char *)sqlite3_column_text(his.s, 2);
+		if (rv == FSY_OK &&
+		    stream_seek(st, &his, id, &rv, err, errlen)) {
+			const char *rule =
+			    (const char *)sqlite3_column_text(his.s, 1);
+			const char *to =
+			    (const char *)sqlite3_column_text(his.s, 2);
 			if (own && to && strcmp(own, to) == 0 && rule &&
 			    rule[0] >= '1' && rule[0] <= '6' && rule[1] == '\0')
 				in.owner_rule = rule[0] - '0';
@@ -1008,7 +1027,8 @@ need_hub(fsy_store_t *st, char *err, size_t errlen)
 {
 	if (fsy_store_role(st) == FSY_ROLE_HUB)
 		return FSY_OK;
-	seterr(err, errlen, "ownership is decided by head office: not a hub store");
+	seterr(err, errlen, "ownership is decided by head office: "
+	    "not a hub store");
 	return FSY_ESTATE;
 }
 
@@ -1109,7 +1129,8 @@ fsy_owner_assign(fsy_store_t *st, const char *customer_id,
 	if ((rv = need_hub(st, err, errlen)) != FSY_OK)
 		return rv;
 	if (customer_id == NULL || agent_id == NULL) {
-		seterr(err, errlen, "override: customer and agent are required");
+		seterr(err, errlen, "override: customer and agent are "
+		    "required");
 		return FSY_EINVAL;
 	}
 	if (reason == NULL || reason[0] == '\0') {
@@ -1144,7 +1165,8 @@ fsy_owner_assign(fsy_store_t *st, const char *customer_id,
 	if (rv)
 		goto out;
 	if (!found) {
-		seterr(err, errlen, "no live customer with id '%s'", customer_id);
+		seterr(err, errlen, "no live customer with id '%s'",
+		    customer_id);
 		rv = FSY_ENOTFOUND;
 		goto out;
 	}
@@ -1315,7 +1337,8 @@ fsy_owner_agent_disqualify(fsy_store_t *st, const char *agent_id,
 	if ((rv = need_hub(st, err, errlen)) != FSY_OK)
 		return rv;
 	if (agent_id == NULL) {
-		seterr(err, errlen, "disqualification: an agent id is required");
+		seterr(err, errlen, "disqualification: an agent id is "
+		    "required");
 		return FSY_EINVAL;
 	}
 	if (reason == NULL || reason[0] == '\0') {
@@ -1440,7 +1463,8 @@ fsy_owner_summary(fsy_store_t *st, fsy_owner_summary_t *out, char *err,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *rule = (const char *)sqlite3_column_text(s, 0);
 		int64_t k = sqlite3_column_int64(s, 1);
-		if (rule && rule[0] >= '1' && rule[0] <= '6' && rule[1] == '\0') {
+		if (rule && rule[0] >= '1' && rule[0] <= '6' &&
+		    rule[1] == '\0') {
 			out->by_rule[rule[0] - '0'] += k;
 			ruled += k;
 		}

@@ -107,7 +107,7 @@ typedef enum {
 
 /* The rule applied (ownership_history.rule is its digit). */
 typedef enum {
-	FSY_OWNER_RULE_NONE = 0,      /* kept without a rule (no counting policy) */
+	FSY_OWNER_RULE_NONE = 0,      /* kept, no rule (no counting policy) */
 	FSY_OWNER_RULE_PREMIUM = 1,   /* highest in-force policy */
 	FSY_OWNER_RULE_CONTACT = 2,   /* tie: most recent contact */
 	FSY_OWNER_RULE_SERVICE = 3,   /* service/renewal staff, or orphan */
@@ -133,7 +133,7 @@ typedef struct fsy_owner_agent {
 	const char *team_id;       /* NULL: in no team */
 	const char *branch_id;     /* NULL: in no branch */
 	int64_t performance;       /* head office's score (rule 5) */
-	int64_t workload;          /* customers owned now (rule 3, rule 5 ties) */
+	int64_t workload;          /* customers owned now (rules 3 and 5) */
 } fsy_owner_agent_t;
 
 /* One policy of the customer. Only policies that count (own, in force,
