@@ -315,7 +315,6 @@ typedef struct vis {
 	int64_t day;    /* local day of at */
 	int topic;      /* T_*, -1 unknown */
 	int channel;    /* CH_*, -1 unknown */
-	size_t seq;     /* load order: ties keep it */
 } vis_t;
 
 typedef struct pol {
@@ -897,26 +896,34 @@ gen_customer(scan_t *s, const cust_t *c)
 /* The queries of a scan, each split around its scope clause. */
 typedef struct query {
 	const char *head, *tail;
+	const char *head_all; /* for all customers, when it differs */
 } query_t;
 
 static const query_t sql_cust = {
 	"SELECT id, owner_agent_id, owner_since, star_level, vip_tier, "
-	"birth_date, created_at FROM customer x WHERE deleted = 0 AND ",
-	" ORDER BY id" };
+	"birth_date, created_at FROM customer x "
+	"WHERE deleted = 0 AND id IS NOT NULL AND ",
+	" ORDER BY id", NULL };
 static const query_t sql_pol = {
 	"SELECT customer_id, id, pay_mode, status, is_main, issue_date, "
 	"next_due_date, survival_date, end_date FROM policy x "
 	"WHERE deleted = 0 AND external = 0 AND ",
-	" ORDER BY customer_id, id" };
+	" ORDER BY customer_id, id", NULL };
 static const query_t sql_vis = {
 	"SELECT customer_id, id, agent_id, happened_at, "
 	"coalesce(recorded_at, received_at), channel, topic, policy_id "
 	"FROM visit x WHERE happened_at >= ?2 AND happened_at < ?3 AND ",
-	" ORDER BY customer_id, happened_at, id" };
+	" ORDER BY customer_id", /* by time: sorted per customer in C */
+	/* Every visit of a period: reading the table in storage order and
+	 * sorting beats a random table lookup per index entry. */
+	"SELECT customer_id, id, agent_id, happened_at, "
+	"coalesce(recorded_at, received_at), channel, topic, policy_id "
+	"FROM visit x NOT INDEXED "
+	"WHERE happened_at >= ?2 AND happened_at < ?3 AND " };
 static const query_t sql_hist = {
 	"SELECT customer_id, from_agent_id, to_agent_id, at "
 	"FROM ownership_history x WHERE at < ?2 AND ",
-	" ORDER BY customer_id, at, id" };
+	" ORDER BY customer_id, at, id", NULL };
 
 /* The scope clause for table alias x. */
 static const char *
@@ -948,7 +955,8 @@ cursor_open(scan_t *s, cursor_t *cur, const query_t *qy, scope_t scope,
 
 	cur->stmt = NULL;
 	cur->row = 0;
-	snprintf(sql, sizeof(sql), "%s%s%s", qy->head,
+	snprintf(sql, sizeof(sql), "%s%s%s",
+	    scope == SCOPE_ALL && qy->head_all != NULL ? qy->head_all : qy->head,
 	    scope_clause(scope, is_customer_table), qy->tail);
 	rc = sqlite3_prepare_v2(fsy_store_db(s->st), sql, -1, &cur->stmt, NULL);
 	if (rc != SQLITE_OK)
@@ -995,6 +1003,7 @@ cursor_seek(scan_t *s, cursor_t *cur, const char *cid, int *rc)
 	return 0;
 }
 
+/* Visits by time, then id: the order in which they meet obligations. */
 static int
 cmp_vis(const void *a, const void *b)
 {
@@ -1002,7 +1011,7 @@ cmp_vis(const void *a, const void *b)
 
 	if (x->at != y->at)
 		return x->at < y->at ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return strcmp_null_last(x->id, y->id);
 }
 
 static int
@@ -1055,7 +1064,6 @@ static int
 load_visits(scan_t *s, cursor_t *cur, cust_t *c)
 {
 	int rc = FSY_OK;
-	size_t seq = 0;
 
 	while (cursor_seek(s, cur, c->id, &rc)) {
 		sqlite3_stmt *q = cur->stmt;
@@ -1091,7 +1099,6 @@ load_visits(scan_t *s, cursor_t *cur, cust_t *c)
 		v->day = local_day(s, at);
 		v->channel = lookup(col_text(q, 5), channel_names, CH_N);
 		v->topic = lookup(col_text(q, 6), topic_names, T_N);
-		v->seq = seq++;
 		c->nv++;
 		rc = cursor_step(s, cur);
 	}
