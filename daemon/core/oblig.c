@@ -1333,24 +1333,22 @@ collect_cb(void *ctx, const rec_t *r)
 {
 	collect_t *k = ctx;
 	fsy_obl_t *o;
-	int rc;
+	int rc = FSY_OK;
 
-	if (k->agent != NULL) {
-		if (!streq(r->agent, k->agent))
-			return FSY_OK;
-		if (r->status != FSY_OBL_OVERDUE &&
-		    !(r->status == FSY_OBL_OPEN && r->due <= k->until))
-			return FSY_OK;
-	}
+	if (k->agent != NULL && (!streq(r->agent, k->agent) ||
+	    (r->status != FSY_OBL_OVERDUE &&
+	    !(r->status == FSY_OBL_OPEN && r->due <= k->until))))
+		goto out; /* not on this agenda */
 	rc = grow((void **)&k->items, &k->cap, k->n + 1, sizeof(fsy_obl_t));
 	if (rc != FSY_OK)
-		return rc;
+		goto out;
 	o = &k->items[k->n];
 	memset(o, 0, sizeof(*o));
+	/* one copy of the customer id for all its obligations */
 	if (k->cust_src != r->cust || !streq(k->cust, r->cust)) {
 		rc = arena_dup(k->arena, r->cust, &k->cust);
 		if (rc != FSY_OK)
-			return rc;
+			goto out;
 		k->cust_src = r->cust;
 	}
 	o->customer_id = k->cust;
@@ -1360,7 +1358,7 @@ collect_cb(void *ctx, const rec_t *r)
 	if (rc == FSY_OK)
 		rc = arena_dup(k->arena, r->visit, &o->visit_id);
 	if (rc != FSY_OK)
-		return rc;
+		goto out;
 	o->kind = r->kind;
 	o->status = r->status;
 	day_text(r->start, o->start);
@@ -1371,7 +1369,8 @@ collect_cb(void *ctx, const rec_t *r)
 	o->progress = r->progress;
 	o->required = r->required;
 	k->n++;
-	return FSY_OK;
+out:
+	return rc;
 }
 
 static int
@@ -1578,50 +1577,71 @@ hash_str(const char *s)
 	return h;
 }
 
+/* The slot of agent id in the hash: the one holding it, or the empty one
+ * where it belongs. */
+static size_t
+cov_slot(const cov_t *v, const char *id)
+{
+	size_t mask = v->nslot - 1, i;
+
+	for (i = (size_t)hash_str(id) & mask; v->slot[i] != 0;
+	    i = (i + 1) & mask)
+		if (strcmp(v->rows[v->slot[i] - 1].row.id, id) == 0)
+			break;
+	return i;
+}
+
+/* Doubles the hash (256 slots to begin with). */
+static int
+cov_rehash(cov_t *v)
+{
+	size_t nn = v->nslot ? v->nslot * 2 : 256, i, j;
+	size_t *ns = NULL;
+	int rc = FSY_OK;
+
+	if (nn > SIZE_MAX / sizeof(size_t) ||
+	    (ns = calloc(nn, sizeof(size_t))) == NULL) {
+		rc = FSY_ENOMEM;
+		goto out;
+	}
+	for (j = 0; j < v->n; j++) {
+		i = (size_t)hash_str(v->rows[j].row.id) & (nn - 1);
+		while (ns[i] != 0)
+			i = (i + 1) & (nn - 1);
+		ns[i] = j + 1;
+	}
+	free(v->slot);
+	v->slot = ns;
+	v->nslot = nn;
+out:
+	return rc;
+}
+
 /* Returns in *row the row of agent id, adding it when new. */
 static int
 cov_row(cov_t *v, const char *id, size_t *row)
 {
-	size_t i, mask;
-	int rc;
+	size_t i;
+	int rc = FSY_OK;
 
-	if (v->n + 1 > v->nslot / 2) {
-		size_t nn = v->nslot ? v->nslot * 2 : 256, j;
-		size_t *ns;
-
-		if (nn > SIZE_MAX / sizeof(size_t))
-			return FSY_ENOMEM;
-		ns = calloc(nn, sizeof(size_t));
-		if (ns == NULL)
-			return FSY_ENOMEM;
-		for (j = 0; j < v->n; j++) {
-			i = (size_t)hash_str(v->rows[j].row.id) & (nn - 1);
-			while (ns[i] != 0)
-				i = (i + 1) & (nn - 1);
-			ns[i] = j + 1;
-		}
-		free(v->slot);
-		v->slot = ns;
-		v->nslot = nn;
-	}
-	mask = v->nslot - 1;
-	for (i = (size_t)hash_str(id) & mask; v->slot[i] != 0;
-	    i = (i + 1) & mask) {
-		if (strcmp(v->rows[v->slot[i] - 1].row.id, id) == 0) {
-			*row = v->slot[i] - 1;
-			return FSY_OK;
-		}
+	if (v->n + 1 > v->nslot / 2 && (rc = cov_rehash(v)) != FSY_OK)
+		goto out;
+	i = cov_slot(v, id);
+	if (v->slot[i] != 0) {
+		*row = v->slot[i] - 1;
+		goto out;
 	}
 	rc = grow((void **)&v->rows, &v->cap, v->n + 1, sizeof(crow_t));
 	if (rc != FSY_OK)
-		return rc;
+		goto out;
 	memset(&v->rows[v->n], 0, sizeof(crow_t));
 	rc = arena_dup(v->arena, id, &v->rows[v->n].row.id);
 	if (rc != FSY_OK)
-		return rc;
+		goto out;
 	v->slot[i] = v->n + 1;
 	*row = v->n++;
-	return FSY_OK;
+out:
+	return rc;
 }
 
 static void
@@ -1657,22 +1677,24 @@ cov_cb(void *ctx, const rec_t *r)
 {
 	cov_t *v = ctx;
 	size_t row;
-	int rc;
+	int rc = FSY_OK;
 
+	/* Not yet due and not met: not counted (yet). */
 	if (r->due > v->asof && r->status != FSY_OBL_MET)
-		return FSY_OK;
+		goto out;
 	if (v->last != NULL && strcmp(v->last, r->agent) == 0) {
 		row = v->last_row;
 	} else {
 		rc = cov_row(v, r->agent, &row);
 		if (rc != FSY_OK)
-			return rc;
+			goto out;
 		v->last = v->rows[row].row.id;
 		v->last_row = row;
 	}
 	tally_add(&v->rows[row].row.kind[r->kind], r->status);
 	tally_add(&v->rows[row].row.total, r->status);
-	return FSY_OK;
+out:
+	return rc;
 }
 
 /* Fills in code, name, team and branch of the agent rows. */
@@ -1695,18 +1717,12 @@ cov_roster(fsy_store_t *st, cov_t *v)
 	rc = FSY_OK;
 	while (rc == FSY_OK && (src = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *id = col_text(q, 0);
-		size_t i, mask = v->nslot - 1;
-		crow_t *c = NULL;
+		size_t i;
+		crow_t *c;
 
-		for (i = (size_t)hash_str(id) & mask; v->slot[i] != 0;
-		    i = (i + 1) & mask) {
-			if (strcmp(v->rows[v->slot[i] - 1].row.id, id) == 0) {
-				c = &v->rows[v->slot[i] - 1];
-				break;
-			}
-		}
-		if (c == NULL)
-			continue;
+		if (id == NULL || v->slot[i = cov_slot(v, id)] == 0)
+			continue; /* no obligation counted for this agent */
+		c = &v->rows[v->slot[i] - 1];
 		rc = arena_dup(v->arena, col_text(q, 1), &c->row.code);
 		if (rc == FSY_OK)
 			rc = arena_dup(v->arena, col_text(q, 2), &c->row.name);
