@@ -533,6 +533,18 @@ test_survival_maturity(void **state)
 	/* a day before the window opens: does not count */
 	assert_int_equal(must(l, FSY_OBL_SURVIVAL, "S3", NULL)->status, FSY_OBL_OVERDUE);
 	fsy_obl_list_free(l);
+
+	l = list(st, "cs", "2024-07-15");
+	assert_int_equal(must(l, FSY_OBL_SURVIVAL, "S3", "2024-08-01")->status, FSY_OBL_OPEN);
+	fsy_obl_list_free(l);
+	/* told after the end date: late */
+	touch(st, "s4", "cs", "a1", "2024-10-08T09:00:00Z", "phone", "survival_notice", NULL);
+	l = list(st, "cs", "2024-10-08");
+	o = must(l, FSY_OBL_MATURITY, "S1", NULL);
+	assert_int_equal(o->status, FSY_OBL_LATE);
+	assert_string_equal(o->visit_id, "s4");
+	assert_int_equal(must(l, FSY_OBL_SURVIVAL, "S3", NULL)->status, FSY_OBL_LATE);
+	fsy_obl_list_free(l);
 	fsy_store_close(st);
 }
 
@@ -569,9 +581,26 @@ test_periodic(void **state)
 	assert_int_equal(o->status, FSY_OBL_MISSED); /* an SMS is no invitation */
 	o = must(l, FSY_OBL_NEWS, NULL, "2025-12-31");
 	assert_int_equal(o->status, FSY_OBL_OPEN);
+	assert_int_equal(must(l, FSY_OBL_PRODUCT, NULL, "2025-12-31")->status, FSY_OBL_OPEN);
 	/* the second half of 2025 has not begun */
 	assert_null(find(l, FSY_OBL_SERVICE_FEST, NULL, "2025-12-31"));
-	assert_non_null(find(l, FSY_OBL_SERVICE_FEST, NULL, "2025-06-30"));
+	assert_int_equal(must(l, FSY_OBL_SERVICE_FEST, NULL, "2025-06-30")->status, FSY_OBL_OPEN);
+	fsy_obl_list_free(l);
+
+	/* one product touch is not enough; before the card, nothing is owed */
+	cust(st, "cn2", "a1", NULL, 0, NULL, NULL);
+	tu_exec(st, "UPDATE customer SET created_at = '2024-03-01T00:00:00Z' WHERE id = 'cn2'");
+	touch(st, "q1", "cn2", "a1", "2024-08-01T01:00:00Z", "wechat", "new_product", NULL);
+	l = list(st, "cn2", "2025-01-02");
+	assert_null(find(l, FSY_OBL_PRODUCT, NULL, "2024-12-31"));
+	assert_null(find(l, FSY_OBL_SERVICE_FEST, NULL, "2024-06-30"));
+	assert_int_equal(must(l, FSY_OBL_SERVICE_FEST, NULL, "2024-12-31")->status, FSY_OBL_MISSED);
+	fsy_obl_list_free(l);
+	tu_exec(st, "UPDATE customer SET created_at = '2023-12-31' WHERE id = 'cn2'");
+	l = list(st, "cn2", "2025-01-02");
+	o = must(l, FSY_OBL_PRODUCT, NULL, "2024-12-31");
+	assert_int_equal(o->status, FSY_OBL_MISSED);
+	assert_int_equal(o->progress, 1);
 	fsy_obl_list_free(l);
 	fsy_store_close(st);
 }
