@@ -1071,6 +1071,21 @@ test_bad_files(void **state)
 
 /* ---- the store: adapter, hub update, distribution ------------------------ */
 
+/* Replicated rows carry UUID ids. */
+#define C1 "00000000-0000-7000-8000-0000000000c1"
+#define C2 "00000000-0000-7000-8000-0000000000c2"
+#define C3 "00000000-0000-7000-8000-0000000000c3"
+#define C4 "00000000-0000-7000-8000-0000000000c4"
+#define P1 "00000000-0000-7000-9000-000000000001"
+#define P2 "00000000-0000-7000-9000-000000000002"
+#define P3 "00000000-0000-7000-9000-000000000003"
+#define P4 "00000000-0000-7000-9000-000000000004"
+#define P5 "00000000-0000-7000-9000-000000000005"
+#define P6 "00000000-0000-7000-9000-000000000006"
+#define P7 "00000000-0000-7000-9000-000000000007"
+#define P8 "00000000-0000-7000-9000-000000000008"
+#define P9 "00000000-0000-7000-9000-000000000009"
+
 static void
 add_policy(fsy_store_t *st, const char *id, const char *cid, const char *type,
     const char *mode, const char *modal, const char *annual, int years,
@@ -1101,59 +1116,59 @@ test_store_and_hub_update(void **state)
 
 	(void)state;
 	tu_exec(st, "INSERT INTO customer(id, customer_id, name, owner_agent_id) VALUES "
-	    "('c1','c1','王伟','a1'), ('c2','c2','李娜','a1'), "
-	    "('c3','c3','张三','a2'), ('c4','c4','赵四','a2')");
-	tu_exec(st, "UPDATE customer SET deleted = 1 WHERE id = 'c4'");
+	    "('" C1 "','" C1 "','王伟','a1'), ('" C2 "','" C2 "','李娜','a1'), "
+	    "('" C3 "','" C3 "','张三','a2'), ('" C4 "','" C4 "','赵四','a2')");
+	tu_exec(st, "UPDATE customer SET deleted = 1 WHERE id = '" C4 "'");
 	/* c1: the worked example (plus a deleted policy and an external one) */
-	add_policy(st, "p1", "c1", "health", "monthly", "166667", "NULL", 20,
+	add_policy(st, P1, C1, "health", "monthly", "166667", "NULL", 20,
 	    "2023-01-15", "inforce", "", "");
-	add_policy(st, "p2", "c1", "annuity", "annual", "5000000", "5000000", 5,
+	add_policy(st, P2, C1, "annuity", "annual", "5000000", "5000000", 5,
 	    "2024-03-01", "inforce", "", "");
-	add_policy(st, "p3", "c1", "universal", "single", "10000000", "10000000", 0,
+	add_policy(st, P3, C1, "universal", "single", "10000000", "10000000", 0,
 	    "2022-01-01", "inforce", ", account_value_fen", ", 0");
-	add_policy(st, "p4", "c1", "whole_life", "single", "20000000", "20000000", 0,
+	add_policy(st, P4, C1, "whole_life", "single", "20000000", "20000000", 0,
 	    "2023-06-01T00:00:00Z", "inforce", "", "");
-	add_policy(st, "p5", "c1", "health", "annual", "NULL", "90000000", 20,
+	add_policy(st, P5, C1, "health", "annual", "NULL", "90000000", 20,
 	    "2023-01-01", "inforce", ", deleted", ", 1");
-	add_policy(st, "p6", "c1", "health", "annual", "NULL", "90000000", 20,
+	add_policy(st, P6, C1, "health", "annual", "NULL", "90000000", 20,
 	    "2023-01-01", "inforce", ", external", ", 1");
 	/* c2: VIP platinum from a dividend policy; 2★ */
-	add_policy(st, "p7", "c2", "dividend", "annual", "NULL", "4000000", 8,
+	add_policy(st, P7, C2, "dividend", "annual", "NULL", "4000000", 8,
 	    "2020-01-01", "inforce", "", "");
-	add_policy(st, "p8", "c2", "universal", "annual", "NULL", "100000", 20,
+	add_policy(st, P8, C2, "universal", "annual", "NULL", "100000", 20,
 	    "2020-01-01", "inforce", ", account_value_fen", ", 50000000");
 	/* c4 is deleted; its policy must not matter */
-	add_policy(st, "p9", "c4", "dividend", "annual", "NULL", "90000000", 10,
+	add_policy(st, P9, C4, "dividend", "annual", "NULL", "90000000", 10,
 	    "2020-01-01", "inforce", "", "");
 
 	/* the adapter: monthly 1,666.67 annualises to 20,000.04 */
-	assert_int_equal(fsy_tier_load_policies(st, "c1", &pv, &n), FSY_OK);
+	assert_int_equal(fsy_tier_load_policies(st, C1, &pv, &n), FSY_OK);
 	assert_int_equal(n, 5);
-	assert_string_equal(pv[0].id, "p1");
+	assert_string_equal(pv[0].id, P1);
 	assert_int_equal(pv[0].annual_premium_fen, FSY_TIER_UNSET);
 	assert_int_equal(pv[0].modal_premium_fen, 166667);
 	assert_string_equal(pv[3].issue_date, "2023-06-01");
 	assert_int_equal(pv[4].external, 1);
 	free(pv);
-	assert_int_equal(fsy_tier_load_policies(st, "c3", &pv, &n), FSY_OK);
+	assert_int_equal(fsy_tier_load_policies(st, C3, &pv, &n), FSY_OK);
 	assert_int_equal(n, 0);
 	assert_null(pv);
 
-	assert_int_equal(fsy_tier_eval_customer(st, star, "c1", AS_OF, &r), FSY_OK);
+	assert_int_equal(fsy_tier_eval_customer(st, star, C1, AS_OF, &r), FSY_OK);
 	assert_int_equal(r.score_fen, Y(85000) + 8);
 	assert_string_equal(r.level_name, "3★");
 	assert_int_equal(r.gap_fen, Y(15000) - 8);
 	assert_int_equal(r.ncounted, 4);
-	assert_int_equal(fsy_tier_eval_customer(st, vip, "c1", AS_OF, &r), FSY_OK);
+	assert_int_equal(fsy_tier_eval_customer(st, vip, C1, AS_OF, &r), FSY_OK);
 	/* health 20,000.04 (X=20) + whole life single 200,000 × 0.1 */
 	assert_int_equal(r.score_fen, Y(40000) + 4);
 	assert_string_equal(r.level_code, "gold");
-	assert_int_equal(fsy_tier_eval_customer(st, vip, "c2", AS_OF, &r), FSY_OK);
+	assert_int_equal(fsy_tier_eval_customer(st, vip, C2, AS_OF, &r), FSY_OK);
 	assert_int_equal(r.score_fen, Y(32000 + 40000));
 	assert_string_equal(r.level_code, "platinum");
-	assert_int_equal(fsy_tier_eval_customer(st, star, "c4", AS_OF, &r), FSY_ENOTFOUND);
+	assert_int_equal(fsy_tier_eval_customer(st, star, C4, AS_OF, &r), FSY_ENOTFOUND);
 	assert_int_equal(fsy_tier_eval_customer(st, star, "nobody", AS_OF, &r), FSY_ENOTFOUND);
-	assert_int_equal(fsy_tier_eval_customer(st, star, "c1", "bad", &r), FSY_EINVAL);
+	assert_int_equal(fsy_tier_eval_customer(st, star, C1, "bad", &r), FSY_EINVAL);
 
 	/* the hub update writes both schemes' columns */
 	int64_t before = tu_int(st, "SELECT count(*) FROM col_version");
@@ -1162,21 +1177,21 @@ test_store_and_hub_update(void **state)
 	assert_int_equal(stats.customers, 3);
 	assert_int_equal(stats.writes, 3 * 4 - 1); /* c3's vip_tier stays NULL */
 	assert_int_equal(stats.skipped, 0);
-	assert_int_equal(tu_int(st, "SELECT star_level FROM customer WHERE id='c1'"), 3);
-	assert_int_equal(tu_int(st, "SELECT star_score_fen FROM customer WHERE id='c1'"),
+	assert_int_equal(tu_int(st, "SELECT star_level FROM customer WHERE id='" C1 "'"), 3);
+	assert_int_equal(tu_int(st, "SELECT star_score_fen FROM customer WHERE id='" C1 "'"),
 	    Y(85000) + 8);
-	assert_string_equal(tu_text(st, "SELECT vip_tier FROM customer WHERE id='c1'"), "gold");
-	assert_int_equal(tu_int(st, "SELECT vip_points_fen FROM customer WHERE id='c1'"),
+	assert_string_equal(tu_text(st, "SELECT vip_tier FROM customer WHERE id='" C1 "'"), "gold");
+	assert_int_equal(tu_int(st, "SELECT vip_points_fen FROM customer WHERE id='" C1 "'"),
 	    Y(40000) + 4);
 	/* c2: 4,000,000 × 1 × 0.8 = 32,000 ... star: dividend 40,000 × 0.8 */
-	assert_int_equal(tu_int(st, "SELECT star_level FROM customer WHERE id='c2'"), 2);
-	assert_string_equal(tu_text(st, "SELECT vip_tier FROM customer WHERE id='c2'"), "platinum");
+	assert_int_equal(tu_int(st, "SELECT star_level FROM customer WHERE id='" C2 "'"), 2);
+	assert_string_equal(tu_text(st, "SELECT vip_tier FROM customer WHERE id='" C2 "'"), "platinum");
 	/* c3 has no policies: 0 stars, no VIP tier */
 	assert_int_equal(tu_int(st, "SELECT star_level IS 0 AND star_score_fen IS 0 AND "
-	    "vip_tier IS NULL AND vip_points_fen IS 0 FROM customer WHERE id='c3'"), 1);
+	    "vip_tier IS NULL AND vip_points_fen IS 0 FROM customer WHERE id='" C3 "'"), 1);
 	/* c4 (deleted) is left alone */
 	assert_int_equal(tu_int(st, "SELECT star_level IS NULL AND vip_points_fen IS NULL "
-	    "FROM customer WHERE id='c4'"), 1);
+	    "FROM customer WHERE id='" C4 "'"), 1);
 	/* every write is captured for replication */
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_version"), before + 11);
 
@@ -1190,25 +1205,25 @@ test_store_and_hub_update(void **state)
 
 	/* the whole-life policy lapses: c1 stays 3★ with 20,000 less, and
 	 * drops from gold VIP: three values change */
-	tu_exec(st, "UPDATE policy SET status = 'lapsed' WHERE id = 'p4'");
+	tu_exec(st, "UPDATE policy SET status = 'lapsed' WHERE id = '" P4 "'");
 	gseq = tu_int(st, "SELECT max(gseq) FROM col_version");
 	assert_int_equal(fsy_tiers_update(st, shipped, AS_OF, &stats, NULL, 0), FSY_OK);
 	assert_int_equal(stats.writes, 3);
 	assert_int_equal(tu_int(st, "SELECT max(gseq) FROM col_version"), gseq + 3);
-	assert_int_equal(tu_int(st, "SELECT star_level FROM customer WHERE id='c1'"), 3);
-	assert_int_equal(tu_int(st, "SELECT star_score_fen FROM customer WHERE id='c1'"),
+	assert_int_equal(tu_int(st, "SELECT star_level FROM customer WHERE id='" C1 "'"), 3);
+	assert_int_equal(tu_int(st, "SELECT star_score_fen FROM customer WHERE id='" C1 "'"),
 	    Y(65000) + 8);
-	assert_int_equal(tu_int(st, "SELECT vip_tier IS NULL FROM customer WHERE id='c1'"), 1);
-	assert_int_equal(tu_int(st, "SELECT vip_points_fen FROM customer WHERE id='c1'"),
+	assert_int_equal(tu_int(st, "SELECT vip_tier IS NULL FROM customer WHERE id='" C1 "'"), 1);
+	assert_int_equal(tu_int(st, "SELECT vip_points_fen FROM customer WHERE id='" C1 "'"),
 	    Y(20000) + 4);
 
 	/* inside the caller's transaction, which keeps control of it */
 	tu_exec(st, "BEGIN");
-	tu_exec(st, "UPDATE policy SET status = 'inforce' WHERE id = 'p4'");
+	tu_exec(st, "UPDATE policy SET status = 'inforce' WHERE id = '" P4 "'");
 	assert_int_equal(fsy_tiers_update(st, shipped, AS_OF, &stats, NULL, 0), FSY_OK);
 	assert_int_equal(stats.writes, 3);
 	tu_exec(st, "ROLLBACK");
-	assert_int_equal(tu_int(st, "SELECT vip_tier IS NULL FROM customer WHERE id='c1'"), 1);
+	assert_int_equal(tu_int(st, "SELECT vip_tier IS NULL FROM customer WHERE id='" C1 "'"), 1);
 
 	/* a bad date changes nothing */
 	assert_int_equal(fsy_tiers_update(st, shipped, "2025-99-01", &stats, err,
@@ -1235,13 +1250,13 @@ test_store_and_hub_update(void **state)
 
 	/* an agent replica does not write tiers, but can evaluate its cards */
 	st = tu_open("agent.db", FSY_ROLE_AGENT, NULL);
-	tu_exec(st, "INSERT INTO customer(id, customer_id) VALUES ('c1','c1')");
-	add_policy(st, "p1", "c1", "health", "annual", "NULL", "2000000", 20,
+	tu_exec(st, "INSERT INTO customer(id, customer_id) VALUES ('" C1 "','" C1 "')");
+	add_policy(st, P1, C1, "health", "annual", "NULL", "2000000", 20,
 	    "2023-01-15", "grace", "", "");
 	assert_int_equal(fsy_tiers_update(st, shipped, AS_OF, &stats, err,
 	    sizeof(err)), FSY_ESTATE);
 	assert_int_equal(tu_int(st, "SELECT star_level IS NULL FROM customer"), 1);
-	assert_int_equal(fsy_tier_eval_customer(st, star, "c1", AS_OF, &r), FSY_OK);
+	assert_int_equal(fsy_tier_eval_customer(st, star, C1, AS_OF, &r), FSY_OK);
 	assert_int_equal(r.score_fen, Y(40000));
 	fsy_store_close(st);
 }
@@ -1258,12 +1273,12 @@ test_hub_update_pages(void **state)
 	tu_exec(st, "BEGIN");
 	tu_exec(st, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
 	    "WHERE i < 600) INSERT INTO customer(id, customer_id) "
-	    "SELECT printf('c%04d', i), printf('c%04d', i) FROM n");
+	    "SELECT printf('00000000-0000-7000-8000-%012d', i), printf('00000000-0000-7000-8000-%012d', i) FROM n");
 	/* customer i: one whole-life policy of i × 100 yuan, X = 10, year 1 */
 	tu_exec(st, "INSERT INTO policy(id, customer_id, product_type, pay_mode, "
 	    "annual_premium_fen, payment_years, issue_date, status) "
-	    "SELECT 'p' || substr(id, 2), id, 'whole_life', 'annual', "
-	    "CAST(substr(id, 2) AS INTEGER) * 10000, 10, '2025-01-01', 'inforce' "
+	    "SELECT '00000000-0000-7000-9000-' || substr(id, 25), id, 'whole_life', "
+	    "'annual', CAST(substr(id, 25) AS INTEGER) * 10000, 10, '2025-01-01', 'inforce' "
 	    "FROM customer");
 	tu_exec(st, "COMMIT");
 	assert_int_equal(fsy_tiers_update(st, shipped, AS_OF, &stats, NULL, 0), FSY_OK);
@@ -1302,25 +1317,25 @@ test_hub_update_error(void **state)
 	    "[term.all]\ncoef = 1000\n"
 	    "[level.1]\nname = One\nmin_yuan = 1\n");
 	assert_int_equal(fsy_tiers_load_dir(dir, &t, err, sizeof(err)), FSY_OK);
-	tu_exec(st, "INSERT INTO customer(id, customer_id) VALUES ('c1','c1'), ('c2','c2')");
-	add_policy(st, "p1", "c1", "health", "annual", "NULL", "100", 10,
+	tu_exec(st, "INSERT INTO customer(id, customer_id) VALUES ('" C1 "','" C1 "'), ('" C2 "','" C2 "')");
+	add_policy(st, P1, C1, "health", "annual", "NULL", "100", 10,
 	    "2024-01-01", "inforce", "", "");
-	add_policy(st, "p2", "c2", "health", "annual", "NULL", "10000000000000", 10,
+	add_policy(st, P2, C2, "health", "annual", "NULL", "10000000000000", 10,
 	    "2024-01-01", "inforce", "", "");
 	int64_t gseq = tu_int(st, "SELECT max(gseq) FROM col_version");
 	assert_int_equal(fsy_tiers_update(st, t, AS_OF, &stats, err, sizeof(err)),
 	    FSY_ERANGE);
-	assert_non_null(strstr(err, "customer c2"));
+	assert_non_null(strstr(err, "customer " C2));
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM customer WHERE "
 	    "star_level IS NOT NULL OR star_score_fen IS NOT NULL"), 0);
 	assert_int_equal(tu_int(st, "SELECT max(gseq) FROM col_version"), gseq);
 	assert_int_equal(sqlite3_get_autocommit(fsy_store_db(st)), 1);
 	/* with the data fixed, it goes through */
-	tu_exec(st, "UPDATE policy SET annual_premium_fen = 100 WHERE id = 'p2'");
+	tu_exec(st, "UPDATE policy SET annual_premium_fen = 100 WHERE id = '" P2 "'");
 	assert_int_equal(fsy_tiers_update(st, t, AS_OF, &stats, err, sizeof(err)),
 	    FSY_OK);
 	assert_int_equal(stats.writes, 4);
-	assert_int_equal(tu_int(st, "SELECT star_score_fen FROM customer WHERE id = 'c2'"),
+	assert_int_equal(tu_int(st, "SELECT star_score_fen FROM customer WHERE id = '" C2 "'"),
 	    100000000);
 	fsy_tiers_free(t);
 	fsy_store_close(st);
