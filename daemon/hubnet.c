@@ -88,6 +88,14 @@ peer_find(fsy__hubnet_t *hn, uint32_t id)
 	return NULL;
 }
 
+/* The device a peer is (or claims to be), for the log. */
+static const char *
+who(const peer_t *p)
+{
+	return p->conn.device_id[0] ? p->conn.device_id
+	    : p->claimed[0] ? p->claimed : "-";
+}
+
 static void
 format_addr(nng_pipe pipe, char *out, size_t n)
 {
@@ -197,14 +205,6 @@ reaper_cb(uv_timer_t *t)
 		}
 	if (next)
 		uv_timer_start(&hn->reaper, reaper_cb, (uint64_t)(next - now), 0);
-}
-
-/* The device a peer is (or claims to be), for the log. */
-static const char *
-who(const peer_t *p)
-{
-	return p->conn.device_id[0] ? p->conn.device_id
-	    : p->claimed[0] ? p->claimed : "-";
 }
 
 static void
