@@ -29,6 +29,32 @@ q(const char *s)
 	return b;
 }
 
+/*
+ * The ids of replicated rows must be UUIDs: U(name) is a fixed UUID made
+ * from a short test name (rotating static buffers; NULL stays NULL).
+ */
+static const char *
+U(const char *name)
+{
+	static char bufs[64][37];
+	static int next;
+	uint32_t h1 = 2166136261u;
+	uint64_t h2 = 1469598103934665603ULL;
+	const char *p;
+	char *b;
+
+	if (name == NULL)
+		return NULL;
+	for (p = name; *p != '\0'; p++) {
+		h1 = (h1 ^ (uint8_t)*p) * 16777619u;
+		h2 = (h2 ^ (uint8_t)*p) * 1099511628211ULL;
+	}
+	b = bufs[next++ % 64];
+	snprintf(b, 37, "%08x-0000-7000-8000-%012llx", (unsigned)h1,
+	    (unsigned long long)(h2 & 0xffffffffffffULL));
+	return b;
+}
+
 static void
 org(fsy_store_t *st)
 {
@@ -53,7 +79,7 @@ cust(fsy_store_t *st, const char *id, const char *owner, const char *since,
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO customer(id, customer_id, owner_agent_id, owner_since,"
 	    " star_level, vip_tier, birth_date) VALUES ('%s','%s',%s,%s,%d,%s,%s)",
-	    id, id, q(owner), q(since), star, q(vip), q(birth));
+	    U(id), U(id), q(owner), q(since), star, q(vip), q(birth));
 	tu_exec(st, sql);
 }
 
@@ -69,7 +95,7 @@ pol(fsy_store_t *st, const char *id, const char *c, const char *mode,
 	    "INSERT INTO policy(id, customer_id, pay_mode, status, issue_date,"
 	    " next_due_date, survival_date, end_date, external, is_main)"
 	    " VALUES ('%s','%s',%s,%s,%s,%s,%s,%s,%d,%d)",
-	    id, c, q(mode), q(status), q(issue), q(next_due), q(survival),
+	    U(id), U(c), q(mode), q(status), q(issue), q(next_due), q(survival),
 	    q(end), (flags & 1) != 0, (flags & 2) == 0);
 	tu_exec(st, sql);
 }
@@ -85,8 +111,8 @@ visit(fsy_store_t *st, const char *id, const char *c, const char *agent,
 	    "INSERT INTO visit(id, customer_id, agent_id, happened_at,"
 	    " recorded_at, channel, topic, policy_id)"
 	    " VALUES ('%s','%s',%s,%s,%s,%s,%s,%s)",
-	    id, c, q(agent), q(happened), q(recorded), q(channel), q(topic),
-	    q(policy));
+	    U(id), U(c), q(agent), q(happened), q(recorded), q(channel),
+	    q(topic), q(U(policy)));
 	tu_exec(st, sql);
 }
 
@@ -100,6 +126,16 @@ touch(fsy_store_t *st, const char *id, const char *c, const char *agent,
 }
 
 static void
+set_created(fsy_store_t *st, const char *c, const char *at)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+	    "UPDATE customer SET created_at = '%s' WHERE id = '%s'", at, U(c));
+	tu_exec(st, sql);
+}
+
+static void
 hist(fsy_store_t *st, const char *c, const char *from, const char *to,
     const char *at)
 {
@@ -108,12 +144,12 @@ hist(fsy_store_t *st, const char *c, const char *from, const char *to,
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO ownership_history(customer_id, from_agent_id,"
 	    " to_agent_id, rule, at) VALUES ('%s',%s,%s,'4','%s')",
-	    c, q(from), q(to), at);
+	    U(c), q(from), q(to), at);
 	tu_exec(st, sql);
 }
 
 static fsy_obl_list_t *
-list(fsy_store_t *st, const char *c, const char *asof)
+list_raw(fsy_store_t *st, const char *c, const char *asof)
 {
 	fsy_obl_when_t w = when(asof);
 	fsy_obl_list_t *l = NULL;
@@ -122,6 +158,13 @@ list(fsy_store_t *st, const char *c, const char *asof)
 	if (fsy_obl_customer(st, c, &w, &l, err, sizeof(err)) != FSY_OK)
 		fail_msg("list %s: %s", c, err);
 	return l;
+}
+
+/* The obligations of the customer named c (see U). */
+static fsy_obl_list_t *
+list(fsy_store_t *st, const char *c, const char *asof)
+{
+	return list_raw(st, U(c), asof);
 }
 
 /* The obligation of kind k (policy and due day when not NULL); NULL if
@@ -133,6 +176,7 @@ find(const fsy_obl_list_t *l, fsy_obl_kind_t k, const char *policy,
 	const fsy_obl_t *hit = NULL;
 	size_t i;
 
+	policy = U(policy);
 	for (i = 0; i < l->n; i++) {
 		const fsy_obl_t *o = &l->items[i];
 
@@ -210,7 +254,7 @@ test_festival_tiers(void **state)
 	assert_int_equal(o->progress, 3);
 	assert_int_equal(o->required, 3);
 	assert_string_equal(o->start, "2024-01-01");
-	assert_string_equal(o->visit_id, "v3");
+	assert_string_equal(o->visit_id, U("v3"));
 	assert_string_equal(o->met_at, "2024-09-17T04:00:00Z");
 	assert_string_equal(o->agent_id, "a1");
 	assert_string_equal(o->due_at, "2024-12-31T23:59:59Z");
@@ -273,7 +317,7 @@ test_renewal(void **state)
 	o = must(l, FSY_OBL_RENEWAL, "P1", "2024-03-15");
 	assert_int_equal(o->status, FSY_OBL_MET);
 	assert_string_equal(o->start, "2024-02-14");
-	assert_string_equal(o->visit_id, "r1");
+	assert_string_equal(o->visit_id, U("r1"));
 	o = must(l, FSY_OBL_RENEWAL, "P2", "2024-03-15");
 	assert_int_equal(o->status, FSY_OBL_OVERDUE); /* unpaid: still to do */
 	o = must(l, FSY_OBL_RENEWAL, "P3", "2024-03-20");
@@ -293,10 +337,10 @@ test_renewal(void **state)
 	l = list(st, "cr", "2024-03-25");
 	o = must(l, FSY_OBL_RENEWAL, "P2", "2024-03-15");
 	assert_int_equal(o->status, FSY_OBL_LATE);
-	assert_string_equal(o->visit_id, "r4");
+	assert_string_equal(o->visit_id, U("r4"));
 	o = must(l, FSY_OBL_RENEWAL, "P3", "2024-03-20");
 	assert_int_equal(o->status, FSY_OBL_MET); /* on its due day */
-	assert_string_equal(o->visit_id, "r4");
+	assert_string_equal(o->visit_id, U("r4"));
 	fsy_obl_list_free(l);
 	fsy_store_close(st);
 }
@@ -404,7 +448,7 @@ test_first_contact_transfer(void **state)
 		if (ag->soon[i].kind == FSY_OBL_FIRST_CONTACT)
 			break;
 	assert_true(i < ag->n_soon);
-	assert_string_equal(ag->soon[i].customer_id, "cf");
+	assert_string_equal(ag->soon[i].customer_id, U("cf"));
 	assert_int_equal(ag->soon[i].status, FSY_OBL_OPEN);
 	fsy_obl_agenda_free(ag);
 	assert_int_equal(fsy_obl_agenda(st, "a1", &w, &ag, NULL, 0), FSY_OK);
@@ -418,7 +462,7 @@ test_first_contact_transfer(void **state)
 	assert_string_equal(o->start, "2024-03-01");
 	assert_string_equal(o->due, "2024-03-31");
 	assert_int_equal(o->status, FSY_OBL_MET); /* last second of day 30 */
-	assert_string_equal(o->visit_id, "f2"); /* a1's visit does not count */
+	assert_string_equal(o->visit_id, U("f2")); /* a1's visit does not count */
 	/* the old owner still owes its own visit's record */
 	o = must(l, FSY_OBL_RECORD, NULL, "2024-03-06");
 	assert_string_equal(o->agent_id, "a1");
@@ -483,7 +527,7 @@ test_visit_record_24h(void **state)
 	o = must(l, FSY_OBL_RECORD, NULL, "2024-05-02");
 	assert_int_equal(o->status, FSY_OBL_MET); /* exactly 24 h */
 	assert_string_equal(o->agent_id, "a2"); /* who made the visit */
-	assert_string_equal(o->visit_id, "e1");
+	assert_string_equal(o->visit_id, U("e1"));
 	assert_string_equal(o->due_at, "2024-05-02T10:00:00Z");
 	assert_string_equal(o->met_at, "2024-05-02T10:00:00Z");
 	o = must(l, FSY_OBL_RECORD, NULL, "2024-05-04");
@@ -542,7 +586,7 @@ test_survival_maturity(void **state)
 	l = list(st, "cs", "2024-10-08");
 	o = must(l, FSY_OBL_MATURITY, "S1", NULL);
 	assert_int_equal(o->status, FSY_OBL_LATE);
-	assert_string_equal(o->visit_id, "s4");
+	assert_string_equal(o->visit_id, U("s4"));
 	assert_int_equal(must(l, FSY_OBL_SURVIVAL, "S3", NULL)->status, FSY_OBL_LATE);
 	fsy_obl_list_free(l);
 	fsy_store_close(st);
@@ -572,7 +616,7 @@ test_periodic(void **state)
 	assert_int_equal(o->status, FSY_OBL_MISSED);
 	o = must(l, FSY_OBL_PRODUCT, NULL, "2024-12-31");
 	assert_int_equal(o->status, FSY_OBL_MET);
-	assert_string_equal(o->visit_id, "p2");
+	assert_string_equal(o->visit_id, U("p2"));
 	o = must(l, FSY_OBL_SERVICE_FEST, NULL, "2024-06-30");
 	assert_int_equal(o->status, FSY_OBL_MET);
 	assert_string_equal(o->start, "2024-01-01");
@@ -589,14 +633,14 @@ test_periodic(void **state)
 
 	/* one product touch is not enough; before the card, nothing is owed */
 	cust(st, "cn2", "a1", NULL, 0, NULL, NULL);
-	tu_exec(st, "UPDATE customer SET created_at = '2024-03-01T00:00:00Z' WHERE id = 'cn2'");
+	set_created(st, "cn2", "2024-03-01T00:00:00Z");
 	touch(st, "q1", "cn2", "a1", "2024-08-01T01:00:00Z", "wechat", "new_product", NULL);
 	l = list(st, "cn2", "2025-01-02");
 	assert_null(find(l, FSY_OBL_PRODUCT, NULL, "2024-12-31"));
 	assert_null(find(l, FSY_OBL_SERVICE_FEST, NULL, "2024-06-30"));
 	assert_int_equal(must(l, FSY_OBL_SERVICE_FEST, NULL, "2024-12-31")->status, FSY_OBL_MISSED);
 	fsy_obl_list_free(l);
-	tu_exec(st, "UPDATE customer SET created_at = '2023-12-31' WHERE id = 'cn2'");
+	set_created(st, "cn2", "2023-12-31");
 	l = list(st, "cn2", "2025-01-02");
 	o = must(l, FSY_OBL_PRODUCT, NULL, "2024-12-31");
 	assert_int_equal(o->status, FSY_OBL_MISSED);
@@ -620,7 +664,7 @@ test_time_zone(void **state)
 	assert_int_equal(must(l, FSY_OBL_NEWS, NULL, "2024-12-31")->status, FSY_OBL_MET);
 	fsy_obl_list_free(l);
 	/* at UTC+8 the second touch falls on 1 January */
-	assert_int_equal(fsy_obl_customer(st, "ct", &w, &l, NULL, 0), FSY_OK);
+	assert_int_equal(fsy_obl_customer(st, U("ct"), &w, &l, NULL, 0), FSY_OK);
 	assert_int_equal(must(l, FSY_OBL_NEWS, NULL, "2024-12-31")->status, FSY_OBL_MISSED);
 	assert_int_equal(must(l, FSY_OBL_NEWS, NULL, "2025-12-31")->progress, 1);
 	assert_string_equal(must(l, FSY_OBL_NEWS, NULL, "2025-12-31")->due_at, "2025-12-31T15:59:59Z");
@@ -650,11 +694,11 @@ test_agenda_buckets(void **state)
 	assert_string_equal(a->agent_id, "a1");
 	assert_int_equal(a->n_overdue, 1);
 	assert_int_equal(a->overdue[0].kind, FSY_OBL_DELIVERY);
-	assert_string_equal(a->overdue[0].policy_id, "GC");
+	assert_string_equal(a->overdue[0].policy_id, U("GC"));
 	assert_string_equal(a->overdue[0].due, "2024-05-11");
 	assert_int_equal(a->n_today, 1);
 	assert_int_equal(a->today[0].kind, FSY_OBL_RENEWAL);
-	assert_string_equal(a->today[0].policy_id, "GA");
+	assert_string_equal(a->today[0].policy_id, U("GA"));
 	assert_int_equal(a->n_soon, 1); /* the 28th is 8 days out */
 	assert_int_equal(a->soon[0].kind, FSY_OBL_SURVIVAL);
 	assert_string_equal(a->soon[0].due, "2024-05-27");
@@ -926,9 +970,9 @@ fill_random(fsy_store_t *st, int ncust)
 				    " policy_id) VALUES ('%s','%s','%s','%s',"
 				    " strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %s),"
 				    " '%s','%s',%s)",
-				    vid, id, rnd(4) ? owner : agents[rnd(5)], at,
-				    rec, chans[rnd(5)], topics[rnd(15)],
-				    rnd(2) ? q(pid) : "NULL");
+				    U(vid), U(id), rnd(4) ? owner : agents[rnd(5)],
+				    at, rec, chans[rnd(5)], topics[rnd(15)],
+				    rnd(2) ? q(U(pid)) : "NULL");
 				tu_exec(st, sql);
 			}
 		}
@@ -956,13 +1000,13 @@ check_against_lists(fsy_store_t *st, const char *asof)
 	assert_int_equal(sqlite3_prepare_v2(fsy_store_db(st),
 	    "SELECT id, owner_agent_id FROM customer ORDER BY id", -1, &s, NULL), SQLITE_OK);
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		char cid[32], owner[8];
+		char cid[40], owner[8];
 		fsy_obl_list_t *l;
 		size_t i;
 
 		snprintf(cid, sizeof(cid), "%s", sqlite3_column_text(s, 0));
 		snprintf(owner, sizeof(owner), "%s", sqlite3_column_text(s, 1));
-		l = list(st, cid, asof);
+		l = list_raw(st, cid, asof);
 		for (i = 0; i < l->n; i++) {
 			const fsy_obl_t *o = &l->items[i];
 
@@ -1112,7 +1156,7 @@ test_bad_arguments(void **state)
 	json_t *j;
 
 	cust(st, "c1", "a1", NULL, 0, NULL, NULL);
-	assert_int_equal(fsy_obl_customer(st, "c1", &w, &l, err, sizeof(err)), FSY_EINVAL);
+	assert_int_equal(fsy_obl_customer(st, U("c1"), &w, &l, err, sizeof(err)), FSY_EINVAL);
 	assert_null(l);
 	assert_non_null(strstr(err, "as-of day"));
 	assert_non_null(strstr(err, "2024-13-01"));
@@ -1121,7 +1165,7 @@ test_bad_arguments(void **state)
 	assert_null(a);
 	w.asof = "2024-06-01";
 	w.tz_min = 900;
-	assert_int_equal(fsy_obl_customer(st, "c1", &w, &l, err, sizeof(err)), FSY_EINVAL);
+	assert_int_equal(fsy_obl_customer(st, U("c1"), &w, &l, err, sizeof(err)), FSY_EINVAL);
 	assert_non_null(strstr(err, "time zone"));
 	w.tz_min = 0;
 	assert_int_equal(fsy_obl_customer(st, "nope", &w, &l, err, sizeof(err)), FSY_ENOTFOUND);
