@@ -525,11 +525,12 @@ single(scan_t *s, const cust_t *c, rec_t *r, const match_t *m, int late_ok)
 {
 	const vis_t *hit = NULL;
 	size_t i;
+	int rc = FSY_OK;
 
 	if (r->start > s->asof || r->due < s->d0 || r->due > s->d1)
-		return FSY_OK;
+		goto out;
 	if (r->agent == NULL && !attribute(s, c, r))
-		return FSY_OK;
+		goto out;
 	r->due_at = day_end(s, r->due);
 	for (i = 0; i < c->nv; i++) {
 		const vis_t *v = &c->v[i];
@@ -551,7 +552,9 @@ single(scan_t *s, const cust_t *c, rec_t *r, const match_t *m, int late_ok)
 	} else {
 		r->status = unmet_status(s, c, r, late_ok);
 	}
-	return s->sink(s->ctx, r);
+	rc = s->sink(s->ctx, r);
+out:
+	return rc;
 }
 
 /* Festival occasion of a touch (0..4), or -1. Mother's and Father's Day
@@ -607,11 +610,12 @@ counted(scan_t *s, const cust_t *c, rec_t *r)
 	unsigned seen = 0;
 	int64_t lastday = NO_TIME;
 	size_t i;
+	int rc = FSY_OK;
 
 	if (r->start > s->asof || r->due < s->d0 || r->due > s->d1)
-		return FSY_OK;
+		goto out;
 	if (!attribute(s, c, r))
-		return FSY_OK;
+		goto out;
 	r->due_at = day_end(s, r->due);
 	for (i = 0; i < c->nv; i++) {
 		const vis_t *v = &c->v[i];
@@ -652,7 +656,9 @@ counted(scan_t *s, const cust_t *c, rec_t *r)
 		r->status = FSY_OBL_MET;
 	else
 		r->status = unmet_status(s, c, r, 0);
-	return s->sink(s->ctx, r);
+	rc = s->sink(s->ctx, r);
+out:
+	return rc;
 }
 
 /* The per-year and per-half-year obligations of a customer: owed for
@@ -806,17 +812,20 @@ first_contact(scan_t *s, const cust_t *c, const char *to, int64_t t,
 	match_t mt = { -1, 0, NULL, to, t, next };
 	rec_t r;
 	size_t i;
+	int rc = FSY_OK;
 
 	if (next != NO_TIME && next <= day_end(s, due)) {
 		for (i = 0; i < c->nv; i++)
 			if (c->v[i].day <= due && visit_matches(&c->v[i], &mt))
 				break;
 		if (i == c->nv)
-			return FSY_OK; /* moved on unmet before due */
+			goto out; /* moved on unmet before due: lapses */
 	}
 	rec_init(&r, FSY_OBL_FIRST_CONTACT, c, NULL, start, due);
 	r.agent = to;
-	return single(s, c, &r, &mt, 1);
+	rc = single(s, c, &r, &mt, 1);
+out:
+	return rc;
 }
 
 static int
@@ -825,12 +834,9 @@ gen_first(scan_t *s, const cust_t *c)
 	size_t i;
 	int rc = FSY_OK;
 
-	if (c->nh == 0) {
-		if (c->owner != NULL && c->owner_since != NO_TIME)
-			rc = first_contact(s, c, c->owner, c->owner_since,
-			    NO_TIME);
-		return rc;
-	}
+	/* Without history the current owner's receipt is all we know. */
+	if (c->nh == 0 && c->owner != NULL && c->owner_since != NO_TIME)
+		rc = first_contact(s, c, c->owner, c->owner_since, NO_TIME);
 	for (i = 0; i < c->nh && rc == FSY_OK; i++) {
 		const hist_t *h = &c->h[i];
 
