@@ -206,7 +206,7 @@ url_tls(const char *url, int need_host, char *why, size_t n)
 	int tls = -1;
 
 	if (nng_url_parse(&u, url) != 0) {
-		snprintf(why, n, "not a URL (want tls+tcp://HOST:PORT)");
+		snprintf(why, n, "not a URL (want tls+tcp://HOST:7443)");
 		return -1;
 	}
 	if (strcmp(u->u_scheme, "tls+tcp") == 0 ||
