@@ -301,22 +301,22 @@ test_assign(void **state)
 	fsy_surnames_t *t = load_default();
 	char no[16];
 
-	add_customer(st, "c1", "王伟");
-	add_customer(st, "c2", "王芳");
-	add_customer(st, "c3", "李娜");
-	add_customer(st, "c4", "欧阳修");
-	add_customer(st, "c5", "Smith");
-	add_customer(st, "c6", "汪峰");
-	assert_string_equal(assign(st, t, "c1", NULL), "W0001");
-	assert_string_equal(assign(st, t, "c2", NULL), "W0002");
-	assert_string_equal(assign(st, t, "c3", NULL), "L0001");
-	assert_string_equal(assign(st, NULL, "c4", NULL), "O0001");
+	add_customer(st, "0190e000-0000-7000-8000-000000006331", "王伟");
+	add_customer(st, "0190e000-0000-7000-8000-000000006332", "王芳");
+	add_customer(st, "0190e000-0000-7000-8000-000000006333", "李娜");
+	add_customer(st, "0190e000-0000-7000-8000-000000006334", "欧阳修");
+	add_customer(st, "0190e000-0000-7000-8000-000000006335", "Smith");
+	add_customer(st, "0190e000-0000-7000-8000-000000006336", "汪峰");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006331", NULL), "W0001");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006332", NULL), "W0002");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006333", NULL), "L0001");
+	assert_string_equal(assign(st, NULL, "0190e000-0000-7000-8000-000000006334", NULL), "O0001");
 	assert_string_equal(tu_text(st, "SELECT card_no || ':' || "
-	    "card_provisional FROM customer WHERE id = 'c2'"), "W0002:0");
+	    "card_provisional FROM customer WHERE id = '0190e000-0000-7000-8000-000000006332'"), "W0002:0");
 
 	/* idempotent: a numbered card keeps its number, no sequence used */
-	assert_string_equal(assign(st, t, "c1", NULL), "W0001");
-	assert_string_equal(assign(st, t, "c1", "Z"), "W0001");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006331", NULL), "W0001");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006331", "Z"), "W0001");
 	assert_int_equal(tu_int(st, "SELECT next FROM card_seq WHERE "
 	    "initial = 'W'"), 3);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM card_seq "
@@ -324,42 +324,42 @@ test_assign(void **state)
 
 	/* unknown surname: refused, nothing changed; then by hand */
 	int64_t g = tu_int(st, "SELECT max(gseq) FROM col_version");
-	assert_int_equal(fsy_cardno_assign(st, t, "c5", NULL, no, sizeof(no),
+	assert_int_equal(fsy_cardno_assign(st, t, "0190e000-0000-7000-8000-000000006335", NULL, no, sizeof(no),
 	    errbuf, sizeof(errbuf)), FSY_ESURNAME);
 	assert_non_null(strstr(errbuf, "initial"));
 	assert_int_equal(tu_int(st, "SELECT card_no IS NULL FROM customer "
-	    "WHERE id = 'c5'"), 1);
+	    "WHERE id = '0190e000-0000-7000-8000-000000006335'"), 1);
 	assert_int_equal(tu_int(st, "SELECT max(gseq) FROM col_version"), g);
-	assert_string_equal(assign(st, t, "c5", "s"), "S0001");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006335", "s"), "S0001");
 
 	/* the sequence is per initial: 汪 is W too */
-	assert_string_equal(assign(st, t, "c6", NULL), "W0003");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006336", NULL), "W0003");
 
 	/* a provisional number is replaced by head office's */
-	add_customer(st, "c7", "王五");
+	add_customer(st, "0190e000-0000-7000-8000-000000006337", "王五");
 	tu_exec(st, "UPDATE customer SET card_no = 'P-3F2A-0007', "
-	    "card_provisional = 1 WHERE id = 'c7'");
-	assert_string_equal(assign(st, t, "c7", NULL), "W0004");
+	    "card_provisional = 1 WHERE id = '0190e000-0000-7000-8000-000000006337'");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006337", NULL), "W0004");
 	assert_int_equal(tu_int(st, "SELECT card_provisional FROM customer "
-	    "WHERE id = 'c7'"), 0);
+	    "WHERE id = '0190e000-0000-7000-8000-000000006337'"), 0);
 
 	/* numbers some card already holds (e.g. imported) are skipped */
-	add_customer(st, "c8", "王六");
-	add_customer(st, "c9", "王七");
-	tu_exec(st, "UPDATE customer SET card_no = 'W0005' WHERE id = 'c9'");
-	assert_string_equal(assign(st, t, "c8", NULL), "W0006");
-	assert_string_equal(assign(st, t, "c9", NULL), "W0005"); /* kept */
+	add_customer(st, "0190e000-0000-7000-8000-000000006338", "王六");
+	add_customer(st, "0190e000-0000-7000-8000-000000006339", "王七");
+	tu_exec(st, "UPDATE customer SET card_no = 'W0005' WHERE id = '0190e000-0000-7000-8000-000000006339'");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006338", NULL), "W0006");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006339", NULL), "W0005"); /* kept */
 
 	/* four digits, then five */
 	tu_exec(st, "UPDATE card_seq SET next = 9999 WHERE initial = 'W'");
-	add_customer(st, "d1", "王一");
-	add_customer(st, "d2", "王二");
-	assert_string_equal(assign(st, t, "d1", NULL), "W9999");
-	assert_string_equal(assign(st, t, "d2", NULL), "W10000");
+	add_customer(st, "0190e000-0000-7000-8000-000000006431", "王一");
+	add_customer(st, "0190e000-0000-7000-8000-000000006432", "王二");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006431", NULL), "W9999");
+	assert_string_equal(assign(st, t, "0190e000-0000-7000-8000-000000006432", NULL), "W10000");
 
 	/* the write replicates (card_no is captured) */
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_version WHERE "
-	    "tbl = 0 AND row_id = 'd2' AND val = 'W10000'"), 1);
+	    "tbl = 0 AND row_id = '0190e000-0000-7000-8000-000000006432' AND val = 'W10000'"), 1);
 
 	/* errors */
 	assert_int_equal(fsy_cardno_assign(st, t, "nope", NULL, no, sizeof(no),
@@ -386,7 +386,7 @@ test_assign(void **state)
 	    "initial = 'W'"), next);
 
 	fsy_store_t *ag = tu_open("agent.db", FSY_ROLE_AGENT, NULL);
-	assert_int_equal(fsy_cardno_assign(ag, t, "c1", NULL, no, sizeof(no),
+	assert_int_equal(fsy_cardno_assign(ag, t, "0190e000-0000-7000-8000-000000006331", NULL, no, sizeof(no),
 	    errbuf, sizeof(errbuf)), FSY_ESTATE);
 	fsy_store_close(ag);
 	fsy_surnames_free(t);

@@ -518,21 +518,21 @@ test_hub_recompute_and_history(void **state)
 	fsy_store_t *st = hub_fixture("r.db");
 	fsy_owner_stats_t s;
 
-	add_customer(st, "c1", NULL);
-	add_policy(st, "c1", "a0", 3000, "inforce");
-	add_policy(st, "c1", "a0", 3000, "inforce");
-	add_policy(st, "c1", "a1", 5000, "grace");     /* grace is in force */
-	add_policy(st, "c1", "a3", 90000, "lapsed");   /* ignored */
-	add_policy(st, "c1", "a3", 80000, "surrendered");
-	add_customer(st, "c2", NULL);                  /* a tie: rule 2 */
-	add_policy(st, "c2", "a0", 2000, "inforce");
-	add_policy(st, "c2", "a1", 2000, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006331", NULL);
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a0", 3000, "inforce");
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a0", 3000, "inforce");
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a1", 5000, "grace");     /* grace is in force */
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a3", 90000, "lapsed");   /* ignored */
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a3", 80000, "surrendered");
+	add_customer(st, "0190e000-0000-7000-8000-000000006332", NULL);                  /* a tie: rule 2 */
+	add_policy(st, "0190e000-0000-7000-8000-000000006332", "a0", 2000, "inforce");
+	add_policy(st, "0190e000-0000-7000-8000-000000006332", "a1", 2000, "inforce");
 	tu_exec(st, "INSERT INTO visit(id, customer_id, agent_id, happened_at) "
-	    "VALUES ('v1', 'c2', 'a0', '2024-03-01T10:00:00Z'),"
-	    " ('v2', 'c2', 'a1', '2024-02-01T10:00:00Z'),"
-	    " ('v3', 'c2', 'a1', '2024-03-01T09:59:59Z')");
-	add_customer(st, "c3", "a2");                  /* already right */
-	add_policy(st, "c3", "a2", 100, "inforce");
+	    "VALUES ('0190e000-0000-7000-8000-000000007631', '0190e000-0000-7000-8000-000000006332', 'a0', '2024-03-01T10:00:00Z'),"
+	    " ('0190e000-0000-7000-8000-000000007632', '0190e000-0000-7000-8000-000000006332', 'a1', '2024-02-01T10:00:00Z'),"
+	    " ('0190e000-0000-7000-8000-000000007633', '0190e000-0000-7000-8000-000000006332', 'a1', '2024-03-01T09:59:59Z')");
+	add_customer(st, "0190e000-0000-7000-8000-000000006333", "a2");                  /* already right */
+	add_policy(st, "0190e000-0000-7000-8000-000000006333", "a2", 100, "inforce");
 
 	int64_t gseq0 = tu_int(st, "SELECT max(gseq) FROM col_version");
 	assert_int_equal(fsy_owner_recompute(st, NULL, NULL, &s, errbuf,
@@ -542,19 +542,19 @@ test_hub_recompute_and_history(void **state)
 	assert_int_equal(s.by_rule[1], 1);
 	assert_int_equal(s.by_rule[2], 1);
 	assert_int_equal(s.contact_lookups, 1);
-	assert_string_equal(owner_of(st, "c1"), "a1");
-	assert_string_equal(owner_of(st, "c2"), "a0");
-	assert_string_equal(owner_of(st, "c3"), "a2");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a1");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006332"), "a0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006333"), "a2");
 	/* one history row per change, with from/to/rule/by */
 	assert_int_equal(nhist(st), 2);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM ownership_history "
-	    "WHERE customer_id = 'c1' AND from_agent_id IS NULL AND "
+	    "WHERE customer_id = '0190e000-0000-7000-8000-000000006331' AND from_agent_id IS NULL AND "
 	    "to_agent_id = 'a1' AND rule = '1' AND by = 'rules' AND "
 	    "reason LIKE 'rule 1:%5000.00%'"), 1);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM ownership_history "
-	    "WHERE customer_id = 'c2' AND to_agent_id = 'a0' AND rule = '2'"), 1);
+	    "WHERE customer_id = '0190e000-0000-7000-8000-000000006332' AND to_agent_id = 'a0' AND rule = '2'"), 1);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM customer WHERE "
-	    "owner_since IS NOT NULL AND id IN ('c1', 'c2')"), 2);
+	    "owner_since IS NOT NULL AND id IN ('0190e000-0000-7000-8000-000000006331', '0190e000-0000-7000-8000-000000006332')"), 2);
 	/* the owner change replicates: owner_agent_id and owner_since of c1
 	 * and c2, four new versions in col_version */
 	int64_t gseq1 = tu_int(st, "SELECT max(gseq) FROM col_version");
@@ -568,12 +568,12 @@ test_hub_recompute_and_history(void **state)
 	assert_int_equal(tu_int(st, "SELECT max(gseq) FROM col_version"), gseq1);
 
 	/* a new, higher policy moves c1 by rule 1 (single customer) */
-	add_policy(st, "c1", "a3", 5001, "inforce");
-	assert_int_equal(fsy_owner_recompute(st, "c1", "ops", &s, errbuf,
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a3", 5001, "inforce");
+	assert_int_equal(fsy_owner_recompute(st, "0190e000-0000-7000-8000-000000006331", "ops", &s, errbuf,
 	    sizeof(errbuf)), FSY_OK);
 	assert_int_equal(s.examined, 1);
 	assert_int_equal(s.changed, 1);
-	assert_string_equal(owner_of(st, "c1"), "a3");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a3");
 	assert_string_equal(tu_text(st, "SELECT from_agent_id || '>' || "
 	    "to_agent_id || ':' || rule || ':' || by FROM ownership_history "
 	    "ORDER BY id DESC LIMIT 1"), "a1>a3:1:ops");
@@ -596,19 +596,19 @@ test_hub_depart_rule4(void **state)
 	fsy_store_t *st = hub_fixture("d.db");
 	fsy_owner_stats_t s;
 
-	add_customer(st, "c1", NULL);
-	add_policy(st, "c1", "a0", 9000, "inforce");
-	add_policy(st, "c1", "a1", 7000, "inforce");
-	add_customer(st, "c2", NULL);
-	add_policy(st, "c2", "a0", 9000, "inforce");
-	add_customer(st, "c3", NULL);            /* not a0's: untouched */
-	add_policy(st, "c3", "a1", 100, "inforce");
-	add_policy(st, "c3", "a0", 50, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006331", NULL);
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a0", 9000, "inforce");
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a1", 7000, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006332", NULL);
+	add_policy(st, "0190e000-0000-7000-8000-000000006332", "a0", 9000, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006333", NULL);            /* not a0's: untouched */
+	add_policy(st, "0190e000-0000-7000-8000-000000006333", "a1", 100, "inforce");
+	add_policy(st, "0190e000-0000-7000-8000-000000006333", "a0", 50, "inforce");
 	assert_int_equal(fsy_owner_recompute(st, NULL, NULL, NULL, errbuf,
 	    sizeof(errbuf)), FSY_OK);
-	assert_string_equal(owner_of(st, "c1"), "a0");
-	assert_string_equal(owner_of(st, "c2"), "a0");
-	assert_string_equal(owner_of(st, "c3"), "a1");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006332"), "a0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006333"), "a1");
 	int64_t h = nhist(st);
 
 	/* bad date: refused, nothing changes */
@@ -628,16 +628,16 @@ test_hub_depart_rule4(void **state)
 	assert_int_equal(s.changed, 2);
 	assert_int_equal(s.by_rule[4], 2);
 	/* c1: re-run over the remaining agents → a1 */
-	assert_string_equal(owner_of(st, "c1"), "a1");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a1");
 	/* c2: pure service order → agency staff, least workload (s0, s1 both
 	 * 0 → s0) */
-	assert_string_equal(owner_of(st, "c2"), "s0");
-	assert_string_equal(owner_of(st, "c3"), "a1");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006332"), "s0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006333"), "a1");
 	assert_int_equal(nhist(st), h + 2);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM ownership_history "
 	    "WHERE from_agent_id = 'a0' AND rule = '4' AND by = 'hr'"), 2);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM ownership_history "
-	    "WHERE customer_id = 'c2' AND reason LIKE 'rule 4: owner departed; "
+	    "WHERE customer_id = '0190e000-0000-7000-8000-000000006332' AND reason LIKE 'rule 4: owner departed; "
 	    "rule 3:%'"), 1);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM audit WHERE "
 	    "action = 'agent.depart' AND actor = 'hr'"), 1);
@@ -659,24 +659,24 @@ test_hub_workload_balancing_and_orphans(void **state)
 	(void)state;
 	fsy_store_t *st = hub_fixture("w.db");
 	fsy_owner_stats_t s;
-	char id[8];
+	char id[40];
 
 	tu_exec(st, "UPDATE agent SET status = 'departed' WHERE id = 'a0'");
 	/* s1 already serves one (no-policy customer: kept) */
-	add_customer(st, "c0", "s1");
+	add_customer(st, "0190e000-0000-7000-8000-000000006330", "s1");
 	for (int i = 1; i <= 4; i++) {
-		snprintf(id, sizeof(id), "c%d", i);
+		snprintf(id, sizeof(id), "0190e000-0000-7000-8000-0000000063%02x", 0x30 + i);
 		add_customer(st, id, NULL);
 		add_policy(st, id, "a0", 1000 * i, "inforce");
 	}
 	assert_int_equal(fsy_owner_recompute(st, NULL, NULL, &s, errbuf,
 	    sizeof(errbuf)), FSY_OK);
 	/* s0 0, s1 1 → c1 s0; tie 1:1 → c2 s0; c3 s1; tie 2:2 → c4 s0 */
-	assert_string_equal(owner_of(st, "c0"), "s1");
-	assert_string_equal(owner_of(st, "c1"), "s0");
-	assert_string_equal(owner_of(st, "c2"), "s0");
-	assert_string_equal(owner_of(st, "c3"), "s1");
-	assert_string_equal(owner_of(st, "c4"), "s0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006330"), "s1");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "s0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006332"), "s0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006333"), "s1");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006334"), "s0");
 	assert_int_equal(s.by_rule[3], 4);
 
 	/* both staff leave: every agent of c1..c4 gone, no staff → orphans */
@@ -705,7 +705,7 @@ test_hub_workload_balancing_and_orphans(void **state)
 	    sizeof(errbuf)), FSY_OK);
 	assert_int_equal(s.changed, 4); /* c0 has no policy: stays orphan */
 	assert_int_equal(s.orphans, 1);
-	assert_string_equal(owner_of(st, "c4"), "s9");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006334"), "s9");
 	fsy_store_close(st);
 }
 
@@ -716,15 +716,15 @@ test_hub_disqualify_and_ban(void **state)
 	fsy_store_t *st = hub_fixture("q.db");
 	fsy_owner_stats_t s;
 
-	add_customer(st, "c1", NULL);
-	add_policy(st, "c1", "a0", 9000, "inforce");
-	add_policy(st, "c1", "a3", 8000, "inforce");
-	add_customer(st, "c2", NULL);             /* a0 solicited, not owner */
-	add_policy(st, "c2", "a1", 9000, "inforce");
-	add_policy(st, "c2", "a0", 100, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006331", NULL);
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a0", 9000, "inforce");
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a3", 8000, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006332", NULL);             /* a0 solicited, not owner */
+	add_policy(st, "0190e000-0000-7000-8000-000000006332", "a1", 9000, "inforce");
+	add_policy(st, "0190e000-0000-7000-8000-000000006332", "a0", 100, "inforce");
 	assert_int_equal(fsy_owner_recompute(st, NULL, NULL, NULL, errbuf,
 	    sizeof(errbuf)), FSY_OK);
-	assert_string_equal(owner_of(st, "c1"), "a0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a0");
 
 	/* a reason is required */
 	assert_int_equal(fsy_owner_agent_disqualify(st, "a0", "", "ops", &s,
@@ -739,9 +739,9 @@ test_hub_disqualify_and_ban(void **state)
 	assert_string_equal(tu_text(st, "SELECT status || ':' || status_reason "
 	    "FROM agent WHERE id = 'a0'"), "disqualified:sold customer data");
 	/* team t1 top performer: a1 (70) over a3 (60) */
-	assert_string_equal(owner_of(st, "c1"), "a1");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a1");
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM owner_ban WHERE "
-	    "customer_id = 'c1' AND agent_id = 'a0' AND "
+	    "customer_id = '0190e000-0000-7000-8000-000000006331' AND agent_id = 'a0' AND "
 	    "reason = 'sold customer data'"), 1);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM owner_ban"), 1);
 	assert_string_equal(tu_text(st, "SELECT rule || ':' || from_agent_id FROM "
@@ -753,21 +753,21 @@ test_hub_disqualify_and_ban(void **state)
 	assert_int_equal(fsy_owner_recompute(st, NULL, NULL, &s, errbuf,
 	    sizeof(errbuf)), FSY_OK);
 	assert_int_equal(s.changed, 0);
-	assert_string_equal(owner_of(st, "c1"), "a1");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a1");
 
 	/* a0 rehired: never re-assigned c1, even by rule 1 or by hand */
 	tu_exec(st, "UPDATE agent SET status = 'employed' WHERE id = 'a0'");
 	assert_int_equal(fsy_owner_agent_depart(st, "a1", NULL, NULL, &s,
 	    errbuf, sizeof(errbuf)), FSY_OK);
-	assert_string_equal(owner_of(st, "c1"), "a3");   /* not a0 (9000) */
-	assert_string_equal(owner_of(st, "c2"), "a0");   /* not banned there */
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a3");   /* not a0 (9000) */
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006332"), "a0");   /* not banned there */
 	int64_t h = nhist(st);
-	assert_int_equal(fsy_owner_assign(st, "c1", "a0", "customer asked",
+	assert_int_equal(fsy_owner_assign(st, "0190e000-0000-7000-8000-000000006331", "a0", "customer asked",
 	    "ops", errbuf, sizeof(errbuf)), FSY_EDISQUALIFIED);
 	assert_non_null(strstr(errbuf, "banned"));
 	assert_non_null(strstr(errbuf, "sold customer data"));
 	assert_int_equal(nhist(st), h);
-	assert_string_equal(owner_of(st, "c1"), "a3");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a3");
 
 	fsy_owner_summary_t sum;
 	assert_int_equal(fsy_owner_summary(st, &sum, errbuf, sizeof(errbuf)),
@@ -782,9 +782,9 @@ test_hub_disqualify_and_ban(void **state)
 	    sizeof(errbuf)), FSY_OK);
 	assert_int_equal(s.changed, 1);
 	assert_int_equal(s.by_rule[5], 1);
-	assert_string_equal(owner_of(st, "c2"), "a3"); /* t1: a1 gone, a3 */
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006332"), "a3"); /* t1: a1 gone, a3 */
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM owner_ban WHERE "
-	    "customer_id = 'c2' AND agent_id = 'a0' AND "
+	    "customer_id = '0190e000-0000-7000-8000-000000006332' AND agent_id = 'a0' AND "
 	    "reason = 'kept customer gifts'"), 1);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM owner_ban"), 2);
 	fsy_store_close(st);
@@ -797,33 +797,33 @@ test_hub_override(void **state)
 	fsy_store_t *st = hub_fixture("o.db");
 	fsy_owner_stats_t s;
 
-	add_customer(st, "c1", NULL);
-	add_policy(st, "c1", "a0", 9000, "inforce");
-	add_customer(st, "c2", NULL);
-	add_policy(st, "c2", "a1", 10, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006331", NULL);
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a0", 9000, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006332", NULL);
+	add_policy(st, "0190e000-0000-7000-8000-000000006332", "a1", 10, "inforce");
 	assert_int_equal(fsy_owner_recompute(st, NULL, NULL, NULL, errbuf,
 	    sizeof(errbuf)), FSY_OK);
 	int64_t h = nhist(st);
 
 	/* refusals change nothing */
-	assert_int_equal(fsy_owner_assign(st, "c1", "a2", NULL, "ops", errbuf,
+	assert_int_equal(fsy_owner_assign(st, "0190e000-0000-7000-8000-000000006331", "a2", NULL, "ops", errbuf,
 	    sizeof(errbuf)), FSY_EINVAL);
 	assert_non_null(strstr(errbuf, "reason"));
-	assert_int_equal(fsy_owner_assign(st, "c1", "zz", "x", "ops", errbuf,
+	assert_int_equal(fsy_owner_assign(st, "0190e000-0000-7000-8000-000000006331", "zz", "x", "ops", errbuf,
 	    sizeof(errbuf)), FSY_ENOTFOUND);
 	assert_int_equal(fsy_owner_assign(st, "cX", "a2", "x", "ops", errbuf,
 	    sizeof(errbuf)), FSY_ENOTFOUND);
 	tu_exec(st, "UPDATE agent SET status = 'departed' WHERE id = 's1'");
-	assert_int_equal(fsy_owner_assign(st, "c1", "s1", "x", "ops", errbuf,
+	assert_int_equal(fsy_owner_assign(st, "0190e000-0000-7000-8000-000000006331", "s1", "x", "ops", errbuf,
 	    sizeof(errbuf)), FSY_ESTATE);
 	assert_non_null(strstr(errbuf, "departed"));
 	assert_int_equal(nhist(st), h);
-	assert_string_equal(owner_of(st, "c1"), "a0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a0");
 
-	assert_int_equal(fsy_owner_assign(st, "c1", "a2",
+	assert_int_equal(fsy_owner_assign(st, "0190e000-0000-7000-8000-000000006331", "a2",
 	    "customer moved to the bank branch", "ops:li", errbuf,
 	    sizeof(errbuf)), FSY_OK);
-	assert_string_equal(owner_of(st, "c1"), "a2");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a2");
 	assert_string_equal(tu_text(st, "SELECT from_agent_id || '>' || "
 	    "to_agent_id || ':' || rule || ':' || by || ':' || reason FROM "
 	    "ownership_history ORDER BY id DESC LIMIT 1"),
@@ -835,7 +835,7 @@ test_hub_override(void **state)
 	assert_int_equal(fsy_owner_recompute(st, NULL, NULL, &s, errbuf,
 	    sizeof(errbuf)), FSY_OK);
 	assert_int_equal(s.changed, 0);
-	assert_string_equal(owner_of(st, "c1"), "a2");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a2");
 	fsy_owner_summary_t sum;
 	assert_int_equal(fsy_owner_summary(st, &sum, errbuf, sizeof(errbuf)),
 	    FSY_OK);
@@ -845,20 +845,20 @@ test_hub_override(void **state)
 
 	/* pinning the current owner: history row, no customer write */
 	int64_t g = tu_int(st, "SELECT max(gseq) FROM col_version");
-	assert_int_equal(fsy_owner_assign(st, "c2", "a1", "keep a1", "ops",
+	assert_int_equal(fsy_owner_assign(st, "0190e000-0000-7000-8000-000000006332", "a1", "keep a1", "ops",
 	    errbuf, sizeof(errbuf)), FSY_OK);
 	assert_int_equal(tu_int(st, "SELECT max(gseq) FROM col_version"), g);
-	add_policy(st, "c2", "a3", 99, "inforce");
-	assert_int_equal(fsy_owner_recompute(st, "c2", NULL, &s, errbuf,
+	add_policy(st, "0190e000-0000-7000-8000-000000006332", "a3", 99, "inforce");
+	assert_int_equal(fsy_owner_recompute(st, "0190e000-0000-7000-8000-000000006332", NULL, &s, errbuf,
 	    sizeof(errbuf)), FSY_OK);
-	assert_string_equal(owner_of(st, "c2"), "a1");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006332"), "a1");
 
 	/* the override holds until its owner leaves: then rules again */
 	assert_int_equal(fsy_owner_agent_depart(st, "a2", "2024-05-01", NULL,
 	    &s, errbuf, sizeof(errbuf)), FSY_OK);
-	assert_string_equal(owner_of(st, "c1"), "a0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a0");
 	assert_string_equal(tu_text(st, "SELECT rule FROM ownership_history "
-	    "WHERE customer_id = 'c1' ORDER BY id DESC LIMIT 1"), "4");
+	    "WHERE customer_id = '0190e000-0000-7000-8000-000000006331' ORDER BY id DESC LIMIT 1"), "4");
 	/* a later change by rules ends the pin: a rule-1 owner again */
 	assert_int_equal(fsy_owner_summary(st, &sum, errbuf, sizeof(errbuf)),
 	    FSY_OK);
@@ -868,11 +868,11 @@ test_hub_override(void **state)
 	/* inside a caller's transaction: a savepoint, rolled back with it */
 	h = nhist(st);
 	tu_exec(st, "BEGIN");
-	assert_int_equal(fsy_owner_assign(st, "c1", "a3", "trial", "ops",
+	assert_int_equal(fsy_owner_assign(st, "0190e000-0000-7000-8000-000000006331", "a3", "trial", "ops",
 	    errbuf, sizeof(errbuf)), FSY_OK);
-	assert_string_equal(owner_of(st, "c1"), "a3");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a3");
 	tu_exec(st, "ROLLBACK");
-	assert_string_equal(owner_of(st, "c1"), "a0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a0");
 	assert_int_equal(nhist(st), h);
 	fsy_store_close(st);
 }
@@ -885,25 +885,25 @@ test_hub_summary_counts(void **state)
 	fsy_owner_summary_t sum;
 
 	tu_exec(st, "UPDATE agent SET status = 'departed' WHERE id = 'a2'");
-	add_customer(st, "c1", NULL);  /* regular */
-	add_policy(st, "c1", "a0", 100, "inforce");
-	add_customer(st, "c2", NULL);  /* non-pure */
-	add_policy(st, "c2", "a0", 100, "inforce");
-	add_policy(st, "c2", "a2", 200, "inforce");
-	add_customer(st, "c3", NULL);  /* pure */
-	add_policy(st, "c3", "a2", 100, "inforce");
-	add_customer(st, "c4", NULL);  /* no counting policy */
-	add_policy(st, "c4", "a2", 100, "lapsed");
-	add_customer(st, "c5", NULL);  /* deleted: not counted */
-	add_policy(st, "c5", "a0", 100, "inforce");
-	tu_exec(st, "UPDATE customer SET deleted = 1 WHERE id = 'c5'");
+	add_customer(st, "0190e000-0000-7000-8000-000000006331", NULL);  /* regular */
+	add_policy(st, "0190e000-0000-7000-8000-000000006331", "a0", 100, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006332", NULL);  /* non-pure */
+	add_policy(st, "0190e000-0000-7000-8000-000000006332", "a0", 100, "inforce");
+	add_policy(st, "0190e000-0000-7000-8000-000000006332", "a2", 200, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006333", NULL);  /* pure */
+	add_policy(st, "0190e000-0000-7000-8000-000000006333", "a2", 100, "inforce");
+	add_customer(st, "0190e000-0000-7000-8000-000000006334", NULL);  /* no counting policy */
+	add_policy(st, "0190e000-0000-7000-8000-000000006334", "a2", 100, "lapsed");
+	add_customer(st, "0190e000-0000-7000-8000-000000006335", NULL);  /* deleted: not counted */
+	add_policy(st, "0190e000-0000-7000-8000-000000006335", "a0", 100, "inforce");
+	tu_exec(st, "UPDATE customer SET deleted = 1 WHERE id = '0190e000-0000-7000-8000-000000006335'");
 	/* external and deleted policies do not count */
 	tu_exec(st, "INSERT INTO policy(id, customer_id, external, "
 	    "soliciting_agent_id, annual_premium_fen, status) VALUES "
-	    "('px', 'c1', 1, 'a2', 999999, 'inforce')");
+	    "('0190e000-0000-7000-8000-000000007078', '0190e000-0000-7000-8000-000000006331', 1, 'a2', 999999, 'inforce')");
 	tu_exec(st, "INSERT INTO policy(id, customer_id, deleted, "
 	    "soliciting_agent_id, annual_premium_fen, status) VALUES "
-	    "('pd', 'c1', 1, 'a2', 999999, 'inforce')");
+	    "('0190e000-0000-7000-8000-000000007064', '0190e000-0000-7000-8000-000000006331', 1, 'a2', 999999, 'inforce')");
 
 	assert_int_equal(fsy_owner_recompute(st, NULL, NULL, NULL, errbuf,
 	    sizeof(errbuf)), FSY_OK);
@@ -919,11 +919,11 @@ test_hub_summary_counts(void **state)
 	assert_int_equal(sum.by_rule[1], 2);
 	assert_int_equal(sum.by_rule[3], 1);
 	assert_int_equal(sum.by_rule[0], 0);
-	assert_string_equal(owner_of(st, "c1"), "a0");
-	assert_string_equal(owner_of(st, "c2"), "a0");
-	assert_string_equal(owner_of(st, "c3"), "s0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006331"), "a0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006332"), "a0");
+	assert_string_equal(owner_of(st, "0190e000-0000-7000-8000-000000006333"), "s0");
 	/* an owner set elsewhere (import) counts under [0] */
-	tu_exec(st, "UPDATE customer SET owner_agent_id = 'a3' WHERE id = 'c4'");
+	tu_exec(st, "UPDATE customer SET owner_agent_id = 'a3' WHERE id = '0190e000-0000-7000-8000-000000006334'");
 	assert_int_equal(fsy_owner_summary(st, &sum, errbuf, sizeof(errbuf)),
 	    FSY_OK);
 	assert_int_equal(sum.by_rule[0], 1);
@@ -953,13 +953,13 @@ test_hub_scale(void **state)
 	int cap = fsy_store_set_capture(st, 0);
 	snprintf(sql, sizeof(sql), "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL "
 	    "SELECT i + 1 FROM k WHERE i < %ld) INSERT INTO customer(id, "
-	    "customer_id, name) SELECT printf('c%%07d', i), printf('c%%07d', i), "
+	    "customer_id, name) SELECT printf('0190e000-0000-7000-8000-1%%011d', i), printf('0190e000-0000-7000-8000-1%%011d', i), "
 	    "'x' FROM k", n);
 	tu_exec(st, sql);
 	snprintf(sql, sizeof(sql), "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL "
 	    "SELECT i + 1 FROM k WHERE i < %ld) INSERT INTO policy(id, "
 	    "customer_id, soliciting_agent_id, annual_premium_fen, status) "
-	    "SELECT printf('p%%07d-%%d', i, j), printf('c%%07d', i), "
+	    "SELECT printf('0190e000-0000-7000-8000-2%%010d%%d', i, j), printf('0190e000-0000-7000-8000-1%%011d', i), "
 	    "printf('g%%04d', 1 + (i * 7 + j * 13) %% 200), "
 	    "100000 * (1 + (i + j * (i %% 10 > 0)) %% 5), CASE WHEN j = 2 AND i %% 3 = 0 THEN "
 	    "'lapsed' ELSE 'inforce' END FROM k, (SELECT 0 AS j UNION ALL "
@@ -967,8 +967,8 @@ test_hub_scale(void **state)
 	tu_exec(st, sql);
 	snprintf(sql, sizeof(sql), "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL "
 	    "SELECT i + 1 FROM k WHERE i < %ld) INSERT INTO visit(id, "
-	    "customer_id, agent_id, happened_at) SELECT printf('v%%07d', i), "
-	    "printf('c%%07d', i), printf('g%%04d', 1 + (i * 7 + 13) %% 200), "
+	    "customer_id, agent_id, happened_at) SELECT printf('0190e000-0000-7000-8000-3%%011d', i), "
+	    "printf('0190e000-0000-7000-8000-1%%011d', i), printf('g%%04d', 1 + (i * 7 + 13) %% 200), "
 	    "printf('2024-01-%%02dT00:00:00Z', 1 + i %% 28) FROM k", n);
 	tu_exec(st, sql);
 	fsy_store_set_capture(st, cap);

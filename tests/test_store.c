@@ -95,11 +95,11 @@ test_hub_capture_versions(void **state)
 {
 	(void)state;
 	fsy_store_t *st = tu_open("hc.db", FSY_ROLE_HUB, NULL);
-	tu_exec(st, "INSERT INTO customer(id, customer_id, name) VALUES ('c1','c1','李娜')");
+	tu_exec(st, "INSERT INTO customer(id, customer_id, name) VALUES ('0190d000-0000-7000-8000-0000000000c1','0190d000-0000-7000-8000-0000000000c1','李娜')");
 	int64_t n = tu_int(st, "SELECT count(*) FROM col_version");
 	assert_true(n >= 2);
 	int64_t g = tu_int(st, "SELECT max(gseq) FROM col_version");
-	tu_exec(st, "UPDATE customer SET name = '李娜娜' WHERE id = 'c1'");
+	tu_exec(st, "UPDATE customer SET name = '李娜娜' WHERE id = '0190d000-0000-7000-8000-0000000000c1'");
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_version"), n);
 	assert_int_equal(tu_int(st, "SELECT gseq FROM col_version WHERE col = 2"), g + 1);
 	assert_string_equal(tu_text(st, "SELECT val FROM col_version WHERE col = 2"), "李娜娜");
@@ -111,7 +111,7 @@ test_hlc_survives_reopen(void **state)
 {
 	(void)state;
 	fsy_store_t *st = tu_open("r.db", FSY_ROLE_AGENT, NULL);
-	tu_exec(st, "INSERT INTO need(id, customer_id, kind) VALUES ('n1','c1','health')");
+	tu_exec(st, "INSERT INTO need(id, customer_id, kind) VALUES ('0190d000-0000-7000-8000-0000000000d1','0190d000-0000-7000-8000-0000000000c1','health')");
 	int64_t last = tu_int(st, "SELECT max(hlc) FROM change_log");
 	fsy_store_close(st);
 	st = tu_open("r.db", FSY_ROLE_AGENT, NULL);
@@ -120,6 +120,26 @@ test_hlc_survives_reopen(void **state)
 	assert_true(c->last >= (uint64_t)last);
 	tu_exec(st, "UPDATE need SET note = 'x'");
 	assert_true(tu_int(st, "SELECT max(hlc) FROM change_log") > last);
+	fsy_store_close(st);
+}
+
+/* What cannot travel is refused at write time, and nothing is written. */
+static void
+test_capture_refuses_untravelable(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("bad.db", FSY_ROLE_AGENT, NULL);
+	assert_int_not_equal(fsy_store_exec(st, "INSERT INTO need(id, customer_id, kind) VALUES ('N1','c1','x')"), FSY_OK);
+	assert_non_null(strstr(fsy_store_errmsg(st), "UUID"));
+	assert_int_not_equal(fsy_store_exec(st, "INSERT INTO need(id, customer_id, kind) VALUES "
+	    "('0190D000-0000-7000-8000-0000000000D1','0190d000-0000-7000-8000-0000000000c1','x')"), FSY_OK);
+	assert_int_not_equal(fsy_store_exec(st, "INSERT INTO need(id, customer_id, note) VALUES "
+	    "('0190d000-0000-7000-8000-0000000000d1','0190d000-0000-7000-8000-0000000000c1', zeroblob(10))"), FSY_OK);
+	assert_int_not_equal(fsy_store_exec(st, "INSERT INTO need(id, customer_id, note) VALUES "
+	    "('0190d000-0000-7000-8000-0000000000d1','0190d000-0000-7000-8000-0000000000c1', printf('%.*c', 70000, 'x'))"), FSY_OK);
+	assert_non_null(strstr(fsy_store_errmsg(st), "need.note"));
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM need"), 0);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM change_log"), 0);
 	fsy_store_close(st);
 }
 
@@ -141,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_agent_capture_chain),
 		cmocka_unit_test(test_hub_capture_versions),
 		cmocka_unit_test(test_hlc_survives_reopen),
+		cmocka_unit_test(test_capture_refuses_untravelable),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -338,6 +338,8 @@ test_new_customer_offline(void **state)
 	tu_sync_ok(&W.h, &W.a1);
 	assert_string_equal(qt(W.h.st, "SELECT owner_agent_id FROM customer WHERE id = '%s'", id), A1);
 	assert_string_equal(qt(W.a1.st, "SELECT owner_agent_id FROM customer WHERE id = '%s'", id), A1);
+	/* head office numbers the card from the surname (赵 -> Z) */
+	assert_string_equal(qt(W.a1.st, "SELECT card_no || card_provisional FROM customer WHERE id = '%s'", id), "Z00010");
 	assert_int_equal(q(W.h.st, "SELECT count(*) FROM ownership_history WHERE customer_id = '%s'", id), 1);
 	/* a second device of another agent cannot take it over */
 	snprintf(sql, sizeof(sql), "INSERT INTO customer(id, customer_id, name) VALUES ('%s','%s','冒名')", id, id);

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "cardno.h"
 #include "rows.h"
 #include "store_int.h"
 #include "sync.h"
@@ -30,14 +31,6 @@ fsy_sync_limits_default(fsy_sync_limits_t *l)
 	l->max_skew_ms = 5 * 60 * 1000;
 	l->late_ms = 3LL * 24 * 3600 * 1000;
 	l->compress = 1;
-}
-
-void
-fsy_hub_init(fsy_hub_t *hub, fsy_store_t *st)
-{
-	memset(hub, 0, sizeof(*hub));
-	hub->st = st;
-	fsy_sync_limits_default(&hub->limits);
 }
 
 static void
@@ -56,6 +49,39 @@ hlog(fsy_hub_t *hub, int level, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	hub->log(hub->log_arg, level, buf);
+}
+
+/* The default hook for a card made on a laptop: head office numbers it
+ * from the surname. A name the surname table does not know keeps its
+ * provisional number (head office can give the initial by hand later):
+ * it must never make the agent's push fail. */
+static int
+number_new_card(fsy_hub_t *hub, const char *customer_id, const char *agent_id,
+    void *arg)
+{
+	char card[16], err[256];
+	int rc = fsy_cardno_assign(hub->st, arg, customer_id, NULL, card,
+	    sizeof(card), err, sizeof(err));
+
+	(void)agent_id;
+	if (rc == FSY_OK)
+		return FSY_OK;
+	if (rc == FSY_ENOMEM || rc == FSY_EFULL || rc == FSY_EIO ||
+	    rc == FSY_EBUSY || rc == FSY_ECORRUPT)
+		return rc;
+	hlog(hub, 1, "card %s keeps its provisional number: %s", customer_id,
+	    err);
+	return FSY_OK;
+}
+
+void
+fsy_hub_init(fsy_hub_t *hub, fsy_store_t *st)
+{
+	memset(hub, 0, sizeof(*hub));
+	hub->st = st;
+	fsy_sync_limits_default(&hub->limits);
+	hub->on_new_customer = number_new_card;
+	hub->on_new_customer_arg = NULL; /* the surname table, loaded per card */
 }
 
 static void

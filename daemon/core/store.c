@@ -371,6 +371,24 @@ sql_capture(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_error(ctx, "fsy_capture: bad arguments", -1);
 		return;
 	}
+	/* What cannot travel is refused when written, not when sent. */
+	if (!fsy_uuid_valid(row) || !fsy_uuid_valid(cust)) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "%s: id '%.40s' is not a lower-case UUID",
+		    fsy_tables[tbl].name, fsy_uuid_valid(row) ? cust : row);
+		sqlite3_result_error(ctx, msg, -1);
+		return;
+	}
+	if (sqlite3_value_type(argv[4]) == SQLITE_BLOB ||
+	    sqlite3_value_type(argv[4]) == SQLITE_FLOAT ||
+	    sqlite3_value_bytes(argv[4]) > FSY_VAL_MAX_TEXT) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "%s.%s: value must be text of at most "
+		    "%d bytes or an integer", fsy_tables[tbl].name,
+		    fsy_tables[tbl].cols[col].name, FSY_VAL_MAX_TEXT);
+		sqlite3_result_error(ctx, msg, -1);
+		return;
+	}
 	rc = st->role == FSY_ROLE_HUB ? capture_hub(st, tbl, row, cust, col, argv[4])
 	                              : capture_agent(st, tbl, row, cust, col, argv[4]);
 	if (rc == FSY_EFULL)

@@ -33,6 +33,11 @@ fsy_uuid_valid(const char *s)
 
 	if (s == NULL || strlen(s) != FSY_UUID_STRLEN)
 		return 0;
+	/* Canonical form only: the wire carries 16 bytes, and upper case
+	 * would come back lower case, changing keys and chain hashes. */
+	for (const char *p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			return 0;
 	return uuid_parse(s, u) == 0;
 }
 

@@ -13,7 +13,8 @@
  * then random bits) as 36 lower-case characters and a NUL into out. */
 void fsy_uuid_v7(char out[FSY_UUID_STRLEN + 1]);
 
-/* Returns 1 when s is a well-formed UUID string (36 chars, any version). */
+/* Returns 1 when s is a well-formed UUID string in canonical lower case
+ * (36 chars, any version). */
 int fsy_uuid_valid(const char *s);
 
 /* Converts between the 36-char text form and 16 raw bytes.
