@@ -251,8 +251,9 @@ dial_done(uv_work_t *w, int status)
 			    "the hub running?)", url);
 		} else if (rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH) {
 			snprintf(msg, sizeof(msg), "TLS handshake with %s failed: "
-			    "%s (is the hub's certificate signed by [agent] ca and "
-			    "issued for its name?)", url, nng_strerror(rv));
+			    "%s (the hub's certificate not from [agent] ca or not "
+			    "for its name, or this laptop's certificate refused: "
+			    "revoked or expired?)", url, nng_strerror(rv));
 		} else if (rv == NNG_ECONNSHUT || rv == NNG_ECONNRESET) {
 			rc = FSY_ETLS;
 			snprintf(msg, sizeof(msg), "%s closed the connection during "
@@ -439,7 +440,7 @@ fsy__agentnet_sync_state(void *arg, json_t *obj)
 		return;
 	s = &an->last_stats;
 	json_object_set_new(obj, "hub", json_string(an->d->cfg.hub));
-	json_object_set_new(obj, "sync", json_string(state_names[an->state]));
+	json_object_set_new(obj, "state", json_string(state_names[an->state]));
 	json_object_set_new(obj, "last_success", iso_or_null(an->last_ok_ms));
 	json_object_set_new(obj, "last_failure", iso_or_null(an->last_fail_ms));
 	json_object_set_new(obj, "last_error", an->last_err
