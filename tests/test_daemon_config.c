@@ -414,6 +414,32 @@ test_agent(void **state)
 	assert_string_equal(c.db, "/var/lib/fieldsync/replica.db");
 }
 
+/* The shipped examples parse, and say what docs/CONFIG.md says. */
+static void
+test_examples(void **state)
+{
+	fsy_config_t c;
+	char err[600];
+	(void)state;
+
+	assert_int_equal(fsy_config_load(FSY_SOURCE_DIR
+	    "/deploy/examples/hub.ini", &c, err, sizeof(err)), FSY_OK);
+	assert_int_equal(c.role, FSY_ROLE_HUB);
+	assert_string_equal(c.db, "/var/lib/fieldsync/hub.db");
+	assert_string_equal(c.listen, "tls+tcp://0.0.0.0:7443");
+	assert_string_equal(c.crl, "/etc/fieldsync/pki/crl.pem");
+	assert_string_equal(c.control, "ipc:///var/lib/fieldsync/fieldsyncd.sock");
+	assert_int_equal(c.contexts, 16);
+
+	assert_int_equal(fsy_config_load(FSY_SOURCE_DIR
+	    "/deploy/examples/agent.ini", &c, err, sizeof(err)), FSY_OK);
+	assert_int_equal(c.role, FSY_ROLE_AGENT);
+	assert_string_equal(c.hub, "tls+tcp://hub.example.com:7443");
+	assert_string_equal(c.device_key, "/etc/fieldsync/tls/device.ed25519");
+	assert_int_equal(c.sync_interval_s, 300);
+	assert_int_equal(c.backoff_max_s, 900);
+}
+
 static void
 test_journal_target(void **state)
 {
@@ -488,6 +514,7 @@ main(void)
 		cmocka_unit_test(test_hub_defaults),
 		cmocka_unit_test(test_hub_values_at_edges),
 		cmocka_unit_test(test_agent),
+		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_journal_target),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_restart_keys),
