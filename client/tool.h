@@ -154,6 +154,16 @@ int fsy_tool_print_summary(const fsy_tool_cmd_t *cmd, json_t *data,
     const json_t *local, FILE *out);
 int fsy_tool_print_device_issue(const fsy_tool_cmd_t *cmd, json_t *data,
     const json_t *local, FILE *out);
+int fsy_tool_print_moved(const fsy_tool_cmd_t *cmd, json_t *data,
+    const json_t *local, FILE *out);
+
+/*
+ * Checks before a device is issued that its key can be written into dir:
+ * dir is a writable directory (or does not exist yet) without a
+ * device.key. Returns FSY_TOOL_EXIT_OK, or FSY_TOOL_EXIT_LOCAL with a
+ * message on stderr.
+ */
+int fsy_tool_check_out(const char *dir);
 
 /*
  * Writes a newly issued device's secret key into dir: dir/device.key

@@ -418,20 +418,21 @@ const fsy_tool_cmd_t fsy_tool_cmds[] = {
 	{"agent depart", "agent.depart", HUB,
 	    "record that an agent left; their customers move by the rules",
 	    NULL, p_agent, o_depart,
-	    SOCK " agent depart A017 --date 2026-11-22", 120, NULL},
+	    SOCK " agent depart A017 --date 2026-11-22", 120,
+	    fsy_tool_print_moved},
 	{"agent disqualify", "agent.disqualify", HUB,
 	    "disqualify an agent for misconduct; customers go to top performers",
 	    "The agent loses every customer and may never be assigned them "
 	    "again.", p_agent, o_disqualify,
 	    SOCK " agent disqualify A017 --reason \"verified complaint\"", 120,
-	    NULL},
+	    fsy_tool_print_moved},
 	{"assign", "assign", HUB, "give a customer to an agent by hand",
 	    "A manual override, recorded with its reason; it stays until the "
 	    "agent leaves or is disqualified.", p_assign, o_assign,
 	    SOCK " assign W0001 A005 --reason \"customer asked\"", 0, NULL},
 	{"owners recompute", "owners.recompute", HUB,
 	    "run the ownership rules again", NULL, none, o_recompute,
-	    SOCK " owners recompute", 300, NULL},
+	    SOCK " owners recompute", 300, fsy_tool_print_moved},
 	{"cards number", "cards.number", HUB,
 	    "give head-office numbers to new and provisional cards",
 	    "Cards whose surname is not in the table are listed; number them "
@@ -563,7 +564,8 @@ fsy_tool_help_cmd(const fsy_tool_cmd_t *c, FILE *out)
 	const char *e;
 
 	usage_line(c, out);
-	fprintf(out, "\n%s.\n", c->summary);
+	fprintf(out, "\n%c%s.\n", c->summary[0] >= 'a' && c->summary[0] <= 'z'
+	    ? c->summary[0] - 'a' + 'A' : c->summary[0], c->summary + 1);
 	if (c->detail != NULL)
 		fprintf(out, "%s\n", c->detail);
 	fprintf(out, "Runs on: %s.\n\n", c->where);

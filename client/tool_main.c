@@ -167,6 +167,10 @@ main(int argc, char **argv)
 		fsy_tool_help_cmd(c, stdout);
 		goto out;
 	}
+	if (c->print == fsy_tool_print_device_issue && (rc = fsy_tool_check_out(
+	    json_string_value(json_object_get(local, "out")))) !=
+	    FSY_TOOL_EXIT_OK)
+		goto out;
 	if ((req = json_pack("{s:s,s:O}", "cmd", c->cmd, "args", args)) == NULL ||
 	    (text = json_dumps(req, JSON_COMPACT)) == NULL) {
 		fprintf(stderr, "fieldsync: out of memory\n");

@@ -132,10 +132,10 @@ typedef enum {
 	K_TEXT = 0, /* strings as they are, numbers in decimal */
 	K_MONEY,    /* fen -> "12,000.00" */
 	K_TIME,     /* UTC instant -> local "YYYY-MM-DD HH:MM" */
-	K_BOOL,     /* "yes" / "" */
+	K_BOOL,     /* "yes" / "no" */
+	K_FLAG,     /* "yes" / "" (table cells) */
 	K_PCT,      /* 0..1 -> "87.5%" */
 	K_AGE_S,    /* seconds -> "3d 4h" */
-	K_SHORT,    /* a long id cut to its first 8 characters */
 } kind_t;
 
 static int64_t
@@ -243,9 +243,10 @@ fmt(const json_t *v, int k, char *out, size_t n)
 		}
 		break;
 	case K_BOOL:
+	case K_FLAG:
 		snprintf(out, n, "%s", json_is_true(v) ||
 		    (json_is_integer(v) && json_integer_value(v) != 0)
-		    ? "yes" : "");
+		    ? "yes" : k == K_BOOL ? "no" : "");
 		return;
 	case K_PCT:
 		if (json_is_number(v)) {
@@ -256,12 +257,6 @@ fmt(const json_t *v, int k, char *out, size_t n)
 	case K_AGE_S:
 		if (json_is_integer(v)) {
 			age(json_integer_value(v), out, n);
-			return;
-		}
-		break;
-	case K_SHORT:
-		if (json_is_string(v)) {
-			snprintf(out, n, "%.8s", json_string_value(v));
 			return;
 		}
 		break;
@@ -688,6 +683,33 @@ print_tiers_lines(FILE *out, const json_t *tiers)
 	}
 }
 
+/* The card's visits: one block each, the free text in full. */
+static void
+print_visits(FILE *out, const json_t *visits)
+{
+	size_t i;
+	json_t *v;
+	char when[32], rec[32];
+
+	if (json_array_size(visits) == 0)
+		fprintf(out, "  (none)\n");
+	json_array_foreach(visits, i, v) {
+		fmt(json_object_get(v, "happened_at"), K_TIME, when,
+		    sizeof(when));
+		fmt(json_object_get(v, "recorded_at"), K_TIME, rec, sizeof(rec));
+		fprintf(out, "  %s  %s, %s", when, str_of(v, "channel"),
+		    str_of(v, "topic"));
+		if (json_is_string(json_object_get(v, "place")))
+			fprintf(out, ", %s", str_of(v, "place"));
+		fprintf(out, "  (recorded %s%s)\n", rec, json_integer_value(
+		    json_object_get(v, "late")) ? ", late" : "");
+		if (json_is_string(json_object_get(v, "customer_said")))
+			fprintf(out, "    said: %s\n", str_of(v, "customer_said"));
+		if (json_is_string(json_object_get(v, "next_step")))
+			fprintf(out, "    next: %s\n", str_of(v, "next_step"));
+	}
+}
+
 int
 fsy_tool_print_card(const fsy_tool_cmd_t *cmd, json_t *data,
     const json_t *local, FILE *out)
@@ -726,15 +748,7 @@ fsy_tool_print_card(const fsy_tool_cmd_t *cmd, json_t *data,
 		{"NEXT DUE", "next_due_date", K_TEXT, 0},
 		{"STATUS", "status", K_TEXT, 0},
 		{"SUM ASSURED", "sum_assured_fen", K_MONEY, 1},
-		{"EXT", "external", K_BOOL, 0},
-		C_END,
-	};
-	static const col_t visits[] = {
-		{"WHEN", "happened_at", K_TIME, 0},
-		{"CHANNEL", "channel", K_TEXT, 0}, {"TOPIC", "topic", K_TEXT, 0},
-		{"PLACE", "place", K_TEXT, 0},
-		{"CUSTOMER SAID", "customer_said", K_TEXT, 0},
-		{"NEXT STEP", "next_step", K_TEXT, 0}, {"LATE", "late", K_BOOL, 0},
+		{"EXT", "external", K_FLAG, 0},
 		C_END,
 	};
 	static const col_t needs[] = {
@@ -752,6 +766,7 @@ fsy_tool_print_card(const fsy_tool_cmd_t *cmd, json_t *data,
 		{"DUE", "due", K_TEXT, 0}, {"KIND", "kind", K_TEXT, 0},
 		{"STATUS", "status", K_TEXT, 0}, {"FROM", "window_start", K_TEXT, 0},
 		{"DONE", "progress", K_TEXT, 1}, {"OF", "required", K_TEXT, 1},
+		{"POLICY", "policy_no", K_TEXT, 0},
 		C_END,
 	};
 	json_t *c = json_object_get(data, "customer");
@@ -773,7 +788,7 @@ fsy_tool_print_card(const fsy_tool_cmd_t *cmd, json_t *data,
 	title(out, "Policies", json_object_get(data, "policies"));
 	rc |= print_rows(out, 2, json_object_get(data, "policies"), policies);
 	title(out, "Visits, newest first", json_object_get(data, "visits"));
-	rc |= print_rows(out, 2, json_object_get(data, "visits"), visits);
+	print_visits(out, json_object_get(data, "visits"));
 	title(out, "Needs", json_object_get(data, "needs"));
 	rc |= print_rows(out, 2, json_object_get(data, "needs"), needs);
 	title(out, "Referrals", json_object_get(data, "referrals"));
@@ -789,7 +804,7 @@ static const col_t obl_cols[] = {
 	{"DUE", "due", K_TEXT, 0}, {"KIND", "kind", K_TEXT, 0},
 	{"CARD", "card_no", K_TEXT, 0}, {"NAME", "name", K_TEXT, 0},
 	{"DONE", "progress", K_TEXT, 1}, {"OF", "required", K_TEXT, 1},
-	{"POLICY", "policy_id", K_SHORT, 0},
+	{"POLICY", "policy_no", K_TEXT, 0},
 	C_END,
 };
 
@@ -874,7 +889,7 @@ fsy_tool_print_activity(const fsy_tool_cmd_t *cmd, json_t *data,
 {
 	static const col_t agents[] = {
 		{"AGENT", "agent_code", K_TEXT, 0}, {"NAME", "agent_name", K_TEXT, 0},
-		{"ID", "agent_id", K_SHORT, 0}, {"VISITS", "visits", K_TEXT, 1},
+		{"ID", "agent_id", K_TEXT, 0}, {"VISITS", "visits", K_TEXT, 1},
 		{"CUSTOMERS", "customers", K_TEXT, 1},
 		{"LATE RECORDS", "late_records", K_TEXT, 1},
 		{"LAST VISIT", "last_visit_at", K_TIME, 0},
@@ -886,7 +901,7 @@ fsy_tool_print_activity(const fsy_tool_cmd_t *cmd, json_t *data,
 		{"CHANNEL", "channel", K_TEXT, 0}, {"TOPIC", "topic", K_TEXT, 0},
 		{"RECORDED", "recorded_at", K_TIME, 0},
 		{"AFTER", "record_delay_s", K_AGE_S, 1},
-		{"LATE", "late_record", K_BOOL, 0},
+		{"LATE", "late_record", K_FLAG, 0},
 		C_END,
 	};
 	int rc = 0;
@@ -1095,6 +1110,29 @@ fsy_tool_print_devices(const fsy_tool_cmd_t *cmd, json_t *data,
 }
 
 int
+fsy_tool_check_out(const char *dir)
+{
+	char path[4200];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/device.key", dir);
+	if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "fieldsync: --out %s is not a directory\n", dir);
+		return FSY_TOOL_EXIT_LOCAL;
+	}
+	if (stat(dir, &sb) == 0 && access(dir, W_OK) != 0) {
+		fprintf(stderr, "fieldsync: --out %s: %s\n", dir, strerror(errno));
+		return FSY_TOOL_EXIT_LOCAL;
+	}
+	if (stat(path, &sb) == 0) {
+		fprintf(stderr, "fieldsync: %s exists already: give another "
+		    "--out directory (nothing was issued)\n", path);
+		return FSY_TOOL_EXIT_LOCAL;
+	}
+	return FSY_TOOL_EXIT_OK;
+}
+
+int
 fsy_tool_write_key(const char *dir, const char *device_id,
     const char *secret_hex, char *path, size_t n)
 {
@@ -1109,15 +1147,17 @@ fsy_tool_write_key(const char *dir, const char *device_id,
 		return FSY_TOOL_EXIT_LOCAL;
 	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "fieldsync: cannot create %s: %s\n", dir,
-		    strerror(errno));
+		fprintf(stderr, "fieldsync: cannot create %s: %s (device %s "
+		    "was issued, but its key is lost: revoke it)\n", dir,
+		    strerror(errno), device_id);
 		return FSY_TOOL_EXIT_LOCAL;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "fieldsync: cannot create %s: %s (the device "
-		    "was issued: revoke it, or copy the key from --json "
-		    "output)\n", path, strerror(errno));
+		fprintf(stderr, "fieldsync: cannot create %s: %s (device %s "
+		    "was issued, but its key is lost: revoke it with "
+		    "`fieldsync device revoke %s`)\n", path, strerror(errno),
+		    device_id, device_id);
 		return FSY_TOOL_EXIT_LOCAL;
 	}
 	len = strlen(secret_hex);
@@ -1177,6 +1217,42 @@ fsy_tool_print_device_issue(const fsy_tool_cmd_t *cmd, json_t *data,
 		    path, str_of(data, "public_key"),
 		    str_of(data, "hub_id"));
 	return rc;
+}
+
+/* ---- ownership changes --------------------------------------------------- */
+
+int
+fsy_tool_print_moved(const fsy_tool_cmd_t *cmd, json_t *data,
+    const json_t *local, FILE *out)
+{
+	static const col_t cols[] = {
+		{"CARD", "card_no", K_TEXT, 0}, {"NAME", "name", K_TEXT, 0},
+		{"FROM", "from_agent", K_TEXT, 0}, {"TO", "to_agent", K_TEXT, 0},
+		{"RULE", "rule", K_TEXT, 0}, {"REASON", "reason", K_TEXT, 0},
+		C_END,
+	};
+	json_t *a = json_object_get(data, "agent");
+	json_t *st = json_object_get(data, "stats");
+	json_t *moved = json_object_get(data, "moved");
+	int64_t n = json_integer_value(json_object_get(data, "moved_count"));
+
+	(void)local;
+	if (json_is_object(a))
+		fprintf(out, "%s %s: %s%s%s\n", str_of(a, "code"),
+		    str_of(a, "name"), str_of(a, "status"),
+		    json_is_string(json_object_get(a, "left_on")) ? " on " : "",
+		    json_is_string(json_object_get(a, "left_on"))
+		    ? str_of(a, "left_on") : "");
+	fprintf(out, "%s: %" JSON_INTEGER_FORMAT " customer(s) examined, %lld "
+	    "moved, %" JSON_INTEGER_FORMAT " without an owner\n", cmd->words,
+	    json_integer_value(json_object_get(st, "examined")), (long long)n,
+	    json_integer_value(json_object_get(st, "orphans")));
+	if (json_array_size(moved) > 0 && print_rows(out, 2, moved, cols) != 0)
+		return FSY_TOOL_EXIT_FAILED;
+	if ((int64_t)json_array_size(moved) < n)
+		fprintf(out, "  (first %zu shown; --json has the same list)\n",
+		    json_array_size(moved));
+	return FSY_TOOL_EXIT_OK;
 }
 
 /* ---- summary -------------------------------------------------------------- */

@@ -351,6 +351,11 @@ cmd_card(fsy__cmd_t *c)
 			goto out;
 		}
 	}
+	{
+		static const char *const obl_keys[] = {"obligations", NULL};
+		if ((rc = fsy__cmd_add_names(c, card, obl_keys)) != FSY_OK)
+			goto out;
+	}
 	PART("asof", json_string(day));
 #undef PART
 	c->data = card;

@@ -266,9 +266,10 @@ int fsy__cmd_tiers(fsy__cmd_t *c, fsy_tiers_t **out);
 json_t *fsy__cmd_tier_eval(fsy__cmd_t *c, int *rc, const fsy_tiers_t *t,
     const char *customer_id, const char *as_of);
 
-/* Adds "card_no" and "name" of each element's customer_id to every object
- * of the arrays named in keys (NULL-terminated) of obj. Returns FSY_OK or
- * an error with c->msg set. */
+/* Adds "card_no" and "name" of each element's customer_id (and
+ * "policy_no" of its policy_id, when it has one) to every object of the
+ * arrays named in keys (NULL-terminated) of obj. Returns FSY_OK or an
+ * error with c->msg set. */
 int fsy__cmd_add_names(fsy__cmd_t *c, json_t *obj, const char *const *keys);
 
 #endif /* FSY_CMD_INT_H */

@@ -888,13 +888,18 @@ fsy__cmd_agent(fsy__cmd_t *c, const char *ref, const char *flag, char id[37],
 int
 fsy__cmd_add_names(fsy__cmd_t *c, json_t *obj, const char *const *keys)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = NULL, *p = NULL;
 	int rc = sqlite3_prepare_v2(fsy_store_db(c->st),
 	    "SELECT card_no, name FROM customer WHERE id = ?", -1, &s, NULL);
 
-	if (rc != SQLITE_OK)
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(fsy_store_db(c->st),
+		    "SELECT policy_no FROM policy WHERE id = ?", -1, &p, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(s);
 		return fsy__cmd_store_fail(c, fsy_store_err(c->st, rc),
 		    "cannot look up customers");
+	}
 	rc = FSY_OK;
 	for (; *keys != NULL && rc == FSY_OK; keys++) {
 		json_t *arr = json_object_get(obj, *keys), *o;
@@ -920,9 +925,21 @@ fsy__cmd_add_names(fsy__cmd_t *c, json_t *obj, const char *const *keys)
 				rc = fsy__cmd_fail(c, FSY_ENOMEM, "out of memory");
 				break;
 			}
+			id = json_string_value(json_object_get(o, "policy_id"));
+			if (id == NULL)
+				continue;
+			sqlite3_reset(p);
+			sqlite3_bind_text(p, 1, id, -1, SQLITE_STATIC);
+			if (fsy__json_set(o, "policy_no", sqlite3_step(p) ==
+			    SQLITE_ROW ? fsy__json_str((const char *)
+			    sqlite3_column_text(p, 0)) : json_null()) != 0) {
+				rc = fsy__cmd_fail(c, FSY_ENOMEM, "out of memory");
+				break;
+			}
 		}
 	}
 	sqlite3_finalize(s);
+	sqlite3_finalize(p);
 	return rc;
 }
 
