@@ -398,6 +398,41 @@ test_subset_and_db_references(void **state)
 	fsy_store_close(st);
 }
 
+/* Ids: version 8, the same for the same key, ascending with the key's
+ * trailing number, apart for different keys. */
+static void
+test_ids(void **state)
+{
+	(void)state;
+	char a[FSY_UUID_STRLEN + 1], b[FSY_UUID_STRLEN + 1];
+	char c[FSY_UUID_STRLEN + 1], d[FSY_UUID_STRLEN + 1];
+
+	fsy_import_key_uuid("customer", "BJ01C000000001", 14, a);
+	fsy_import_key_uuid("customer", "BJ01C000000001", 14, b);
+	assert_string_equal(a, b);
+	assert_true(fsy_uuid_valid(a));
+	assert_int_equal(a[14], '8');
+	assert_true(strchr("89ab", a[19]) != NULL);
+	fsy_import_key_uuid("customer", "BJ01C000000002", 14, b);
+	fsy_import_key_uuid("customer", "BJ01C000000010", 14, c);
+	assert_true(strcmp(a, b) < 0);
+	assert_true(strcmp(b, c) < 0);
+	/* the prefix: 12 bits of the stem's hash, then the number 10 */
+	assert_memory_equal(c + 3, "00000-000a", 10);
+	/* the namespace changes the hash part, not the prefix */
+	fsy_import_key_uuid("policy", "BJ01C000000001", 14, d);
+	assert_memory_equal(a, d, 13);
+	assert_string_not_equal(a, d);
+	/* a person's prefix is its customer's */
+	fsy_import_key_uuid("person", "BJ01C000000001\x1f" "child\x1f" "王小明",
+	    14 + 1 + 5 + 1 + 9, d);
+	assert_memory_equal(a, d, 13);
+	/* no trailing digits: all hash, still a valid version-8 id */
+	fsy_import_key_uuid("agent", "ZHANG-WEI", 9, d);
+	assert_true(fsy_uuid_valid(d));
+	assert_int_equal(d[14], '8');
+}
+
 /* ---- bad input ----------------------------------------------------------- */
 
 typedef struct {
@@ -568,6 +603,26 @@ static const bad_case_t bad_cases[] = {
 	    "more error)",
 	    "persons.csv", "K5,child,王小明,M,2010-01-01,学生,\n"
 	    "K6,child,王小红,F,2012-01-01,学生,\n"},
+	/* visits are insert-only: a changed visit is refused */
+	{"visit_changed", "visits.csv",
+	    "K1,T1,2024-05-01T02:00:00Z,2024-05-01T03:00:00Z,visit,delivery,"
+	    "客户家中,不一样的话,,Q1\n", 1,
+	    "visits.csv:2: visit K1/T1/2024-05-01T02:00:00Z/visit/delivery was "
+	    "imported before with another customer_said (visits are "
+	    "insert-only)", NULL, NULL},
+	/* a policy never moves to another customer */
+	{"policy_moves", "policies.csv",
+	    "Q1,K2,0,,康宁终身重大疾病保险,critical_illness,1,王伟,monthly,300.5,"
+	    "20,2020-01-01,2025-07-01,,,inforce,2020-01-01,300000,,0,法定,T1\n", 1,
+	    "policies.csv:2: policy Q1 is already in the database under another "
+	    "customer (customer_no cannot change)", NULL, NULL},
+	{"duplicate_visit", "visits.csv",
+	    "K1,T1,2024-05-01T02:00:00Z,2024-05-01T03:00:00Z,visit,delivery,"
+	    "客户家中,\"说\"\"好的\"\", 谢谢\",,Q1\n"
+	    "K1,T1,2024-05-01 02:00:00,2024-05-01T03:00:00Z,visit,delivery,"
+	    "客户家中,\"说\"\"好的\"\", 谢谢\",,Q1\n", 1,
+	    "visits.csv:3: duplicate key: visit K1/T1/2024-05-01T02:00:00Z/visit/"
+	    "delivery (first on line 2)", NULL, NULL},
 	{"empty", "agents.csv", "", 0,
 	    "agents.csv: empty file: a header row is required", NULL, NULL},
 };
@@ -634,7 +689,7 @@ teardown(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[4 + 2 + sizeof(bad_cases) / sizeof(bad_cases[0])];
+	struct CMUnitTest tests[6 + sizeof(bad_cases) / sizeof(bad_cases[0])];
 	size_t n = 0;
 
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_round_trip);
@@ -643,6 +698,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_reimport_writes_changed_columns_only);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_values);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_ids);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_subset_and_db_references);
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {

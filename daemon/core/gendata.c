@@ -659,6 +659,9 @@ add_person(household_t *h, uint8_t rel, const char *name, char gender,
 
 	if (h->npers == MAXPERS)
 		return;
+	for (int i = 0; i < h->npers; i++)
+		if (h->pers[i].rel == rel && strcmp(h->pers[i].name, name) == 0)
+			return; /* (customer, relation, name) is the import key */
 	p = &h->pers[h->npers++];
 	p->rel = rel;
 	snprintf(p->name, sizeof(p->name), "%s", name);
