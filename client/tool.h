@@ -28,7 +28,9 @@
 #define FSY_TOOL_EXIT_LOCAL 6       /* a local file could not be written */
 
 /* Default socket when neither --socket nor FIELDSYNC_SOCKET is given. */
-#define FSY_TOOL_DEFAULT_SOCKET "ipc://./fieldsyncd.sock"
+/* The daemon's default: ipc://<directory of its db>/fieldsyncd.sock, with
+ * the packaged db in /var/lib/fieldsync (docs/CONFIG.md). */
+#define FSY_TOOL_DEFAULT_SOCKET "ipc:///var/lib/fieldsync/fieldsyncd.sock"
 
 /* Default reply timeout, seconds. */
 #define FSY_TOOL_TIMEOUT_S 30
