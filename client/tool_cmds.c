@@ -291,6 +291,11 @@ static const fsy_tool_opt_t o_revoke[] = {
 	END,
 };
 
+static const fsy_tool_opt_t o_scope_hash[] = {
+	{"--agent", "agent", T, "CODE|ID", "the agent whose scope to hash", REQ},
+	END,
+};
+
 static const fsy_tool_opt_t o_devices[] = {
 	{"--agent", "agent", T, "CODE|ID", "only this agent's devices", 0},
 	{"--status", "status", T, "STATUS", "active, revoked or all (default)",
@@ -389,6 +394,11 @@ const fsy_tool_cmd_t fsy_tool_cmds[] = {
 	{"sync", "sync", ANY_LAPTOP, "sync with head office now",
 	    "Asks the daemon to start a sync round; `fieldsync status` shows "
 	    "how it went.", none, none, "fieldsync sync", 0, NULL},
+	{"hash", "hash", ANY_LAPTOP,
+	    "content hash of this laptop's replica",
+	    "Equal to head office's `scope hash --agent` for this laptop's "
+	    "agent when the two hold the same data.", none, none,
+	    "fieldsync hash", 0, NULL},
 	{"team activity", "team.activity", LEAD_LAPTOP,
 	    "the team's visits, with agents, times and lateness", NULL, none,
 	    o_activity, "fieldsync team activity --since 2026-11-01", 0,
@@ -468,6 +478,11 @@ const fsy_tool_cmd_t fsy_tool_cmds[] = {
 	{"summary", "summary", HUB,
 	    "ownership, tiers, cards, devices and conflicts at a glance", NULL,
 	    none, none, SOCK " summary", 120, fsy_tool_print_summary},
+	{"scope hash", "scope.hash", HUB,
+	    "content hash of an agent's customers as head office holds them",
+	    "Compare with `fieldsync hash` on the agent's laptop: equal "
+	    "hashes prove the replica and head office agree.", none,
+	    o_scope_hash, SOCK " scope hash --agent A001", 60, NULL},
 	{"ping", "ping", "any daemon", "ask the daemon who it is", NULL, none,
 	    none, "fieldsync ping", 0, NULL},
 	{NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL},

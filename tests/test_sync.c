@@ -466,6 +466,31 @@ test_clock_ahead_clamped(void **state)
 	tu_assert_converged(&W.h, &W.a1);
 }
 
+/* A disqualified agent's offline work is delivered but not taken in: it
+ * is kept at head office for review, and the laptop loses the customers. */
+static void
+test_disqualified_agent_rejected(void **state)
+{
+	(void)state;
+	char vid[37], sql[512];
+	fsy_uuid_v7(vid);
+	snprintf(sql, sizeof(sql), "INSERT INTO visit(id, customer_id, agent_id, "
+	    "happened_at, recorded_at, channel, topic) VALUES ('%s','%s','%s',"
+	    "'2026-11-21T09:00:00Z','2026-11-21T09:10:00Z','visit','general')",
+	    vid, W.c[8], A3);
+	tu_exec(W.a3.st, sql);
+	snprintf(sql, sizeof(sql), "UPDATE agent SET status = 'disqualified' WHERE id = '%s';"
+	    "UPDATE customer SET owner_agent_id = '%s' WHERE owner_agent_id = '%s'", A3, A2, A3);
+	tu_exec(W.h.st, sql);
+	tu_sync_ok(&W.h, &W.a3);
+	assert_int_equal(q(W.h.st, "SELECT count(*) FROM visit WHERE id = '%s'", vid), 0);
+	assert_true(q(W.h.st, "SELECT count(*) FROM rejected_change WHERE row_id = '%s' AND code = %d", vid, FSY_EDISQUALIFIED) > 0);
+	assert_int_equal(tu_int(W.a3.st, "SELECT count(*) FROM customer"), 0);
+	assert_int_equal(tu_int(W.a3.st, "SELECT count(*) FROM visit"), 0);
+	assert_true(tu_int(W.a3.st, "SELECT count(*) FROM rejection") > 0);
+	assert_all_converged();
+}
+
 /* A revoked or unknown device is refused with a clear error. */
 static void
 test_revoked_and_unknown_refused(void **state)
@@ -513,6 +538,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_push_replay_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered_log_detected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_ahead_clamped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disqualified_agent_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_and_unknown_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

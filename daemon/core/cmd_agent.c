@@ -1008,6 +1008,25 @@ cmd_sync(fsy__cmd_t *c)
 	    "sync requested: see `fieldsync status` for the result"));
 }
 
+/* The content hash of the replica: equal to head office's `scope.hash`
+ * for this laptop's agent once they have converged (docs/SYNC.md). */
+static int
+cmd_hash(fsy__cmd_t *c)
+{
+	fsy_replica_status_t rs;
+	uint8_t h[32];
+	char hex[65];
+	int rc;
+
+	if ((rc = fsy_replica_hash(c->st, h)) != FSY_OK ||
+	    (rc = fsy_replica_status(c->st, &rs)) != FSY_OK)
+		return fsy__cmd_store_fail(c, rc, "cannot hash the replica");
+	fsy_hex(h, 32, hex);
+	return set_data(c, json_pack("{s:s,s:s?,s:I,s:I}", "hash", hex,
+	    "agent_id", c->agent_id[0] ? c->agent_id : NULL, "customers",
+	    (json_int_t)rs.customers, "pending", (json_int_t)rs.pending));
+}
+
 #define RO (FSY__W_AGENT | FSY__W_LEAD)
 #define RW FSY__W_AGENT
 #define W FSY__F_WRITE
@@ -1025,5 +1044,6 @@ const fsy__cmd_def_t fsy__cmds_agent[] = {
 	{"agenda", cmd_agenda, RO, 0, args_agenda},
 	{"status", cmd_status, RO, 0, NULL},
 	{"sync", cmd_sync, RO, 0, NULL},
+	{"hash", cmd_hash, RO, 0, NULL},
 	{NULL, NULL, 0, 0, NULL},
 };

@@ -1045,6 +1045,33 @@ out:
 #define H FSY__W_HUB
 #define W FSY__F_WRITE
 
+/* Head office's content hash of an agent's scope: compare it with the
+ * laptop's `hash` to prove they hold the same data. */
+static int
+cmd_scope_hash(fsy__cmd_t *c)
+{
+	char aid[37], code[64];
+	uint8_t h[32];
+	char hex[65];
+	int rc;
+
+	if ((rc = fsy__cmd_agent(c, fsy__arg_s(c, "agent"), "--agent", aid, code,
+	    NULL, sizeof(code))) != FSY_OK)
+		return rc;
+	if ((rc = fsy_hub_scope_hash(c->st, aid, h)) != FSY_OK)
+		return fsy__cmd_store_fail(c, rc, "cannot hash the agent's scope");
+	fsy_hex(h, 32, hex);
+	c->data = json_pack("{s:s,s:s,s:s}", "agent", code, "agent_id", aid,
+	    "hash", hex);
+	return c->data != NULL ? FSY_OK
+	    : fsy__cmd_fail(c, FSY_ENOMEM, "out of memory");
+}
+
+static const fsy__arg_t args_scope_hash[] = {
+	{"agent", FSY__A_AGENT, FSY__REQ, "--agent", 0, 0, 0, NULL},
+	{NULL, 0, 0, NULL, 0, 0, 0, NULL},
+};
+
 const fsy__cmd_def_t fsy__cmds_hub[] = {
 	{"import", cmd_import, H, W | FSY__F_OWNTXN, args_import},
 	{"agent.hire", cmd_agent_hire, H, W, args_agent_hire},
@@ -1061,5 +1088,6 @@ const fsy__cmd_def_t fsy__cmds_hub[] = {
 	{"tiers", cmd_tiers, H, 0, args_tiers},
 	{"tiers.update", cmd_tiers_update, H, W, args_tiers_update},
 	{"summary", cmd_summary, H, 0, NULL},
+	{"scope.hash", cmd_scope_hash, H, 0, args_scope_hash},
 	{NULL, NULL, 0, 0, NULL},
 };

@@ -764,6 +764,23 @@ run_value(const fsy_change_t *ch, uint32_t from, uint32_t to, int col)
 	return NULL;
 }
 
+/* 1 when the agent was disqualified for misconduct (DOMAIN.md rule 5). */
+static int
+agent_disqualified(fsy_store_t *st, const char *agent_id)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, "SELECT 1 FROM agent WHERE id = ? AND "
+	    "status = 'disqualified'", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
 static int
 authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
     const fsy_msg_push_t *p, uint32_t first, int64_t *gseq)
@@ -773,6 +790,13 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	int rc = FSY_OK;
 	char scope_cust[37] = "";
 	int scope_ok = 0;
+	/* A disqualified agent's laptop still delivers what it holds, but
+	 * none of it is taken into the customers' records: it is kept, with
+	 * the reason, for head office to review. */
+	int disq = agent_disqualified(st, conn->agent_id);
+
+	if (disq < 0)
+		return disq;
 
 	for (uint32_t i = first; i < p->nchanges && rc == FSY_OK;) {
 		/* One run: consecutive changes to the same row. */
@@ -791,6 +815,10 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 		if (conn->lead) {
 			why = FSY_EPERM;
 			reason = "team leads hold their team's customers read-only";
+		} else if (disq) {
+			why = FSY_EDISQUALIFIED;
+			reason = "agent disqualified: change kept for head office's "
+			    "review";
 		} else if (strcmp(scope_cust, ch[i].customer_id) == 0 && scope_ok) {
 			/* in scope, checked for the previous run */
 		} else if ((rc = in_scope(st, conn->device_id,
