@@ -129,13 +129,18 @@ load_surnames(fsy__cmd_t *c, fsy_surnames_t **out)
 /*
  * Numbers every live card without a head-office number (none, or a
  * provisional one). Cards whose surname is not in the table are listed in
- * needs_initial and left as they are. *out: {"numbered": n, "cards": [...],
- * "needs_initial": [...]}.
+ * needs_initial and left as they are. *out: {"numbered": n, "cards": [the
+ * first CARDS_LIST_MAX], "needs_initial_count": n, "needs_initial": [the
+ * first NEEDS_INITIAL_MAX]}.
  */
+/* How many numbered cards a reply lists (the count is always exact). */
+#define CARDS_LIST_MAX 20
+
 static int
 number_all(fsy__cmd_t *c, const fsy_surnames_t *sn, json_t **out)
 {
 	json_t *todo, *cards = json_array(), *needs = json_array(), *o;
+	json_int_t numbered = 0, unnumbered = 0;
 	size_t i;
 	int rc;
 
@@ -156,6 +161,7 @@ number_all(fsy__cmd_t *c, const fsy_surnames_t *sn, json_t **out)
 		rc = fsy_cardno_assign(c->st, sn, id, NULL, card, sizeof(card),
 		    err, sizeof(err));
 		if (rc == FSY_ESURNAME || rc == FSY_EINVAL) {
+			unnumbered++;
 			if (json_array_size(needs) < NEEDS_INITIAL_MAX &&
 			    json_array_append_new(needs, json_pack("{s:s,s:O,"
 			    "s:O,s:s}", "customer_id", id, "name",
@@ -171,17 +177,17 @@ number_all(fsy__cmd_t *c, const fsy_surnames_t *sn, json_t **out)
 			    id, err[0] ? err : fsy_strerror(rc));
 			goto out;
 		}
-		if (json_array_append_new(cards, json_pack("{s:s,s:O,s:O,s:s}",
+		/* The first few, as a sample; the count is exact. */
+		if (numbered++ < CARDS_LIST_MAX &&
+		    json_array_append_new(cards, json_pack("{s:s,s:O,s:O,s:s}",
 		    "customer_id", id, "name", json_object_get(o, "name"),
 		    "was", was, "card_no", card)) != 0) {
 			rc = fsy__cmd_fail(c, FSY_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	*out = json_pack("{s:I,s:O,s:I,s:O}", "numbered",
-	    (json_int_t)json_array_size(cards), "cards", cards,
-	    "needs_initial_count", (json_int_t)json_array_size(needs),
-	    "needs_initial", needs);
+	*out = json_pack("{s:I,s:O,s:I,s:O}", "numbered", numbered, "cards",
+	    cards, "needs_initial_count", unnumbered, "needs_initial", needs);
 	rc = *out != NULL ? FSY_OK
 	    : fsy__cmd_fail(c, FSY_ENOMEM, "out of memory");
 out:
