@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential cmake pkg-config git openssl
 libuv1-dev libsqlite3-dev libnng-dev libmbedtls-dev libmsgpack-dev
 libcmocka-dev libsodium-dev libzstd-dev libinih-dev libcsv-dev
-libjansson-dev uuid-dev libsystemd-dev sqlite3 procps"
+libjansson-dev uuid-dev libsystemd-dev sqlite3 procps jq"
 # Used by `make test` for the bounded fuzz runs and `make bench`.
 PKGS="$PKGS clang libclang-rt-14-dev"
 

@@ -482,9 +482,12 @@ test_first_contact_transfer(void **state)
 	assert_int_equal(o->status, FSY_OBL_OVERDUE);
 	fsy_obl_list_free(l);
 
-	/* ch: a1 missed it and then lost the customer: missed, not overdue */
-	cust(st, "ch", "a3", "2024-02-15T00:00:00Z", 0, NULL, NULL);
-	hist(st, "ch", NULL, "a1", "2024-01-01T00:00:00Z");
+	/* ch: a first assignment from nobody (an import) owes no first
+	 * contact; a1 missed the one it owed after receiving the customer
+	 * from a3 and then lost it: missed, not overdue */
+	cust(st, "ch", "a3", "2024-03-20T00:00:00Z", 0, NULL, NULL);
+	hist(st, "ch", NULL, "a3", "2023-06-01T00:00:00Z");
+	hist(st, "ch", "a3", "a1", "2024-01-01T00:00:00Z");
 	hist(st, "ch", "a1", "a3", "2024-02-15T00:00:00Z");
 	l = list(st, "ch", "2024-07-20");
 	assert_int_equal(count(l, FSY_OBL_FIRST_CONTACT), 2);

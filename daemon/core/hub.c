@@ -901,7 +901,8 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 
 /* Head-office columns the hub fills in for what a push created, with
  * capture on so that they replicate back: a visit's received time and
- * late flag; a new customer's owner. */
+ * late flag; a new customer's owner (owner_since NULL: its maker has
+ * served it from the start and owes no first contact). */
 static int
 post_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o)
 {
@@ -927,8 +928,8 @@ post_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o)
 	}
 	for (uint32_t i = 0; i < o->ncreated && rc == FSY_OK; i++) {
 		rc = fsy_store_stmt(st,
-		    "UPDATE customer SET owner_agent_id = ?1, owner_since = ?2 "
-		    "WHERE id = ?3", &s);
+		    "UPDATE customer SET owner_agent_id = ?1, owner_since = NULL "
+		    "WHERE id = ?3 AND ?2 IS NOT NULL", &s);
 		if (rc)
 			break;
 		sqlite3_bind_text(s, 1, conn->agent_id, -1, SQLITE_STATIC);

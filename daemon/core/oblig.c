@@ -425,7 +425,8 @@ parse_day(const scan_t *s, const char *text)
 /*
  * Who owned customer c at instant t. With ownership history (hub): the
  * receiver of the last change at or before t, or before the first change
- * the agent it was taken from. Without: the owner now, from owner_since
+ * the agent it was taken from (or, when the first change was a first
+ * assignment from nobody, its receiver). Without: the owner now, from owner_since
  * on. NULL when nobody (known) did.
  */
 static const char *
@@ -435,7 +436,10 @@ owner_at(const cust_t *c, int64_t t)
 	size_t i;
 
 	if (c->nh > 0) {
-		o = c->h[0].from;
+		/* A first assignment from nobody (the import of an existing
+		 * customer, a card made on a laptop) records who has served the
+		 * customer all along: that agent owes what fell due before. */
+		o = c->h[0].from != NULL ? c->h[0].from : c->h[0].to;
 		for (i = 0; i < c->nh && c->h[i].at <= t; i++)
 			o = c->h[i].to;
 		return o;
@@ -840,7 +844,11 @@ gen_first(scan_t *s, const cust_t *c)
 	for (i = 0; i < c->nh && rc == FSY_OK; i++) {
 		const hist_t *h = &c->h[i];
 
-		if (h->to == NULL || streq(h->to, h->from))
+		/* Receiving a customer starts a first contact; the first
+		 * assignment from nobody (import, a card made on a laptop)
+		 * does not: that agent has served the customer all along. */
+		if (h->to == NULL || (i == 0 && h->from == NULL) ||
+		    streq(h->to, h->from))
 			continue;
 		rc = first_contact(s, c, h->to, h->at,
 		    i + 1 < c->nh ? c->h[i + 1].at : NO_TIME);

@@ -778,8 +778,14 @@ apply_changes(fsy_store_t *st, const roster_t *r, work_t *w, const char *by,
 	int rv, rc = SQLITE_DONE;
 
 	now_iso(at);
+	/* owner_since stays NULL for a customer's first assignment (from
+	 * nobody, no history yet: an imported customer's existing agent), so
+	 * that laptops, which have no history, know the owner has served the
+	 * customer all along and owes no first contact (oblig.c). */
 	rv = prep(st, "UPDATE customer SET owner_agent_id = ?1, "
-	    "owner_since = ?2 WHERE id = ?3", &upd, err, errlen);
+	    "owner_since = CASE WHEN ?4 IS NULL AND NOT EXISTS (SELECT 1 FROM "
+	    "ownership_history WHERE customer_id = ?3) THEN NULL ELSE ?2 END "
+	    "WHERE id = ?3", &upd, err, errlen);
 	if (rv == FSY_OK)
 		rv = prep(st, "INSERT INTO ownership_history(customer_id, "
 		    "from_agent_id, to_agent_id, rule, reason, at, by) "
@@ -797,6 +803,7 @@ apply_changes(fsy_store_t *st, const roster_t *r, work_t *w, const char *by,
 		sqlite3_bind_text(upd, 1, to, -1, SQLITE_STATIC);
 		sqlite3_bind_text(upd, 2, to ? at : NULL, -1, SQLITE_STATIC);
 		sqlite3_bind_text(upd, 3, c->cust, -1, SQLITE_STATIC);
+		sqlite3_bind_text(upd, 4, c->from, -1, SQLITE_STATIC);
 		if ((rc = sqlite3_step(upd)) != SQLITE_DONE)
 			break;
 		sqlite3_reset(hist);
