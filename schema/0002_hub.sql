@@ -25,6 +25,7 @@ CREATE TABLE device_state (
 	last_push_at  TEXT,
 	last_pull_at  TEXT,
 	pending       INTEGER NOT NULL DEFAULT 0,  -- unpushed changes, as the device reported
+	log_seq       INTEGER NOT NULL DEFAULT 0,  -- its last log seq, as it reported
 	oldest_pending_at TEXT,                    -- age of its oldest unpushed change
 	rejections    INTEGER NOT NULL DEFAULT 0,
 	scope_hash    BLOB                         -- device's replica hash, as reported

@@ -739,7 +739,7 @@ row(const fsy_obl_cov_row_t *rows, size_t n, const char *id)
 		    (rows[i].id != NULL && strcmp(rows[i].id, id) == 0))
 			return &rows[i];
 	fail_msg("no coverage row %s", id ? id : "(none)");
-	return NULL;
+	abort(); /* not reached: fail_msg does not return */
 }
 
 static void

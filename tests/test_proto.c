@@ -1172,6 +1172,8 @@ test_tuple_types(void **state)
 			        strlen(tuples[ti].key))
 				list = &body->via.map.ptr[i].val;
 		assert_non_null(list);
+		if (list == NULL)
+			return; /* not reached: assert_non_null fails first */
 		msgpack_object *tup = &list->via.array.ptr[0];
 		int arity = tuples[ti].arity;
 		assert_int_equal(tup->via.array.size, arity);

@@ -731,9 +731,14 @@ cmd_fleet(fsy__cmd_t *c)
 	rows = fsy__cmd_rows(c, &rc, "SELECT d.id AS device_id, d.name, "
 	    "d.status, a.code AS agent_code, a.name AS agent_name, "
 	    "ds.last_hello_at, ds.last_push_at, ds.last_pull_at, "
-	    "ifnull(ds.pending, 0) AS pending, ds.oldest_pending_at, "
+	    /* what the device reported at its last hello, less what it has
+	     * delivered since */
+	    "max(0, ds.log_seq - ds.push_seq) AS pending, "
+	    "CASE WHEN ds.log_seq > ds.push_seq THEN ds.oldest_pending_at END "
+	    "AS oldest_pending_at, "
+	    "CASE WHEN ds.log_seq > ds.push_seq THEN "
 	    "CAST(round((julianday(?2) - julianday(ds.oldest_pending_at)) * "
-	    "86400) AS INTEGER) AS oldest_pending_age_s, "
+	    "86400) AS INTEGER) END AS oldest_pending_age_s, "
 	    "ifnull(ds.rejections, 0) AS rejections, "
 	    "ifnull(ds.chain_ok, 1) AS chain_ok, ds.chain_error, "
 	    "ifnull(ds.push_seq, 0) AS push_seq, "

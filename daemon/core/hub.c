@@ -264,7 +264,7 @@ handle_hello(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_hello_t *h,
 	 * laptop's log was altered after it was delivered. */
 	now_iso(at);
 	rc = fsy_store_stmt(st,
-	    "UPDATE device_state SET last_hello_at = ?2, pending = ?3, "
+	    "UPDATE device_state SET last_hello_at = ?2, pending = ?3, log_seq = ?8, "
 	    "oldest_pending_at = ?4, scope_hash = ?5, "
 	    "chain_ok = CASE WHEN ?6 = push_seq AND ?6 > 0 AND chain_hash IS NOT NULL "
 	    "  AND chain_hash != ?7 THEN 0 ELSE chain_ok END, "
