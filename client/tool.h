@@ -161,9 +161,10 @@ int fsy_tool_print_moved(const fsy_tool_cmd_t *cmd, json_t *data,
 
 /*
  * Checks before a device is issued that its key can be written into dir:
- * dir is a writable directory (or does not exist yet) without a
- * device.key. Returns FSY_TOOL_EXIT_OK, or FSY_TOOL_EXIT_LOCAL with a
- * message on stderr.
+ * dir is a writable directory without a device.key, or does not exist yet
+ * and its parent is a writable directory (fsy_tool_write_key makes it).
+ * Returns FSY_TOOL_EXIT_OK, or FSY_TOOL_EXIT_LOCAL with a message on
+ * stderr.
  */
 int fsy_tool_check_out(const char *dir);
 

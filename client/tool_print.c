@@ -1124,6 +1124,39 @@ fsy_tool_check_out(const char *dir)
 		fprintf(stderr, "fieldsync: --out %s: %s\n", dir, strerror(errno));
 		return FSY_TOOL_EXIT_LOCAL;
 	}
+	if (stat(dir, &sb) != 0) {
+		/* DIR is made after the hub answered: its parent must take it,
+		 * or the device would be issued with its key lost. */
+		char parent[4200];
+		size_t len = strlen(dir);
+		char *slash;
+		int err = 0;
+
+		if (len >= sizeof(parent)) {
+			fprintf(stderr, "fieldsync: --out %s: path too long\n", dir);
+			return FSY_TOOL_EXIT_LOCAL;
+		}
+		memcpy(parent, dir, len + 1);
+		while (len > 1 && parent[len - 1] == '/')
+			parent[--len] = '\0';
+		slash = strrchr(parent, '/');
+		if (slash == NULL)
+			snprintf(parent, sizeof(parent), ".");
+		else
+			slash[slash == parent ? 1 : 0] = '\0';
+		if (stat(parent, &sb) != 0)
+			err = errno;
+		else if (!S_ISDIR(sb.st_mode))
+			err = ENOTDIR;
+		else if (access(parent, W_OK | X_OK) != 0)
+			err = errno;
+		if (err != 0) {
+			fprintf(stderr, "fieldsync: --out %s cannot be created: "
+			    "%s: %s (nothing was issued)\n", dir, parent,
+			    strerror(err));
+			return FSY_TOOL_EXIT_LOCAL;
+		}
+	}
 	if (stat(path, &sb) == 0) {
 		fprintf(stderr, "fieldsync: %s exists already: give another "
 		    "--out directory (nothing was issued)\n", path);
