@@ -202,6 +202,9 @@ typedef struct {
 	const char *const *cols;  /* imported columns, besides id, customer_id */
 	int ncols;
 	int insert_only;          /* an existing row must match */
+	int derived;              /* insert-only: a column computed by import
+	                           * (others may recompute it), not compared;
+	                           * -1: none */
 } tdesc_t;
 
 static const char *const customer_db[] = {"name", "gender", "birth_date",
@@ -221,10 +224,10 @@ static const char *const visit_db[] = {"agent_id", "happened_at",
 #define NC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 enum { TD_CUSTOMER, TD_PERSON, TD_POLICY, TD_VISIT, TD_N };
 static const tdesc_t tdescs[TD_N] = {
-	{FSY_T_CUSTOMER, customer_db, NC(customer_db), 0},
-	{FSY_T_PERSON, person_db, NC(person_db), 0},
-	{FSY_T_POLICY, policy_db, NC(policy_db), 0},
-	{FSY_T_VISIT, visit_db, NC(visit_db), 1},
+	{FSY_T_CUSTOMER, customer_db, NC(customer_db), 0, -1},
+	{FSY_T_PERSON, person_db, NC(person_db), 0, -1},
+	{FSY_T_POLICY, policy_db, NC(policy_db), 0, -1},
+	{FSY_T_VISIT, visit_db, NC(visit_db), 1, 3 /* late */},
 };
 #define TD_MAXCOLS 22
 
@@ -986,6 +989,8 @@ upsert(imp_t *im, const rd_t *rd, int t, const char *id, const char *cust,
 				continue; /* the core system did not change it */
 			state_changed = 1;
 			fsy_val_from_column(s, c, &cur);
+			if (td->insert_only && c == td->derived)
+				continue;
 			if (!fsy_val_equal(&cur, &vals[c])) {
 				if (td->insert_only && !old) {
 					sqlite3_reset(s);
