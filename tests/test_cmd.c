@@ -353,11 +353,13 @@ hub(const char *name)
 	    "VALUES ('" DV1 "', '" AG1 "', 'laptop-1', '00', "
 	    "'2026-01-01T00:00:00Z'), ('" DV2 "', '" AG2 "', 'laptop-2', '00', "
 	    "'2026-01-01T00:00:00Z')");
-	tu_exec(st, "INSERT INTO device_state(device_id, pending, "
-	    "oldest_pending_at, last_hello_at, rejections, chain_ok, "
-	    "chain_error) VALUES ('" DV1 "', 5, '2026-11-19T02:00:00Z', "
+	/* DV1 said at its last hello it had logged up to 22 and 5 were not
+	 * yet delivered; 17 are merged */
+	tu_exec(st, "INSERT INTO device_state(device_id, pending, log_seq, "
+	    "push_seq, oldest_pending_at, last_hello_at, rejections, chain_ok, "
+	    "chain_error) VALUES ('" DV1 "', 5, 22, 17, '2026-11-19T02:00:00Z', "
 	    "'2026-11-20T01:00:00Z', 2, 0, 'seq 17: hash mismatch'), "
-	    "('" DV2 "', 0, NULL, NULL, 0, 1, NULL)");
+	    "('" DV2 "', 0, 0, 0, NULL, NULL, 0, 1, NULL)");
 	tu_exec(st, "INSERT INTO conflict(id, customer_id, tbl, row_id, col, "
 	    "winner_val, winner_hlc, winner_site, loser_val, loser_hlc, "
 	    "loser_site, detected_at) VALUES "
