@@ -52,7 +52,7 @@ typedef struct fsy_tool_opt {
 	const char *key;     /* the request's argument name ("customer") */
 	int kind;            /* fsy_tool_kind_t */
 	const char *metavar; /* shown in help ("ID|CARD"); NULL for flags */
-	const char *help;    /* one line */
+	const char *help;    /* one line; NULL: accepted, not listed in help */
 	int required;        /* 1: must be given */
 } fsy_tool_opt_t;
 

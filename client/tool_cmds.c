@@ -159,6 +159,16 @@ static const fsy_tool_opt_t o_edit[] = {
 	{"--perceptions", "perceptions", T, "TEXT", "your perceptions", 0},
 	{"--recruit", "recruit_interest", T, "yes|no",
 	    "interested in joining as an agent", 0},
+	/* Head office's columns, not listed (help NULL): sent as they are so
+	 * that the daemon refuses them with EREADONLY and says why. */
+	{"--card-no", "card_no", T, "X", NULL, 0},
+	{"--card-provisional", "card_provisional", T, "X", NULL, 0},
+	{"--owner-agent-id", "owner_agent_id", T, "X", NULL, 0},
+	{"--owner-since", "owner_since", T, "X", NULL, 0},
+	{"--star-level", "star_level", T, "X", NULL, 0},
+	{"--star-score-fen", "star_score_fen", T, "X", NULL, 0},
+	{"--vip-tier", "vip_tier", T, "X", NULL, 0},
+	{"--vip-points-fen", "vip_points_fen", T, "X", NULL, 0},
 	END,
 };
 
@@ -592,7 +602,8 @@ fsy_tool_help_cmd(const fsy_tool_cmd_t *c, FILE *out)
 	}
 	fprintf(out, "options:\n");
 	for (const fsy_tool_opt_t *o = c->opts; o->name != NULL; o++)
-		opt_line(o, out);
+		if (o->help != NULL)
+			opt_line(o, out);
 	fprintf(out, "  --help                    show this help\n");
 	fprintf(out, "\nexample%s:\n", strchr(c->example, '\n') ? "s" : "");
 	for (e = c->example; *e != '\0';) {
