@@ -11,7 +11,7 @@ test_open_migrates_and_reopens(void **state)
 {
 	(void)state;
 	fsy_store_t *st = tu_open("a.db", FSY_ROLE_AGENT, NULL);
-	assert_int_equal(tu_int(st, "PRAGMA user_version"), 3);
+	assert_int_equal(tu_int(st, "PRAGMA user_version"), 4);
 	assert_string_equal(tu_text(st, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(tu_int(st, "PRAGMA foreign_keys"), 1);
 	/* the agent has a change log, not the hub's col_version */

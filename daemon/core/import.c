@@ -1961,18 +1961,7 @@ fsy_import_dir(fsy_store_t *st, const char *dir, fsy_import_report_t *rep,
 		goto out;
 	}
 	began = 1;
-	/* what each row's last import brought, per column (hub-local) */
-	rv = fsy_store_exec(st,
-	    "CREATE TABLE IF NOT EXISTS import_state ("
-	    " row_id TEXT PRIMARY KEY,"
-	    " tbl INTEGER NOT NULL,"
-	    " digest BLOB NOT NULL"
-	    ") WITHOUT ROWID");
-	if (rv != FSY_OK) {
-		snprintf(im->first, sizeof(im->first), "import_state: %s",
-		    fsy_store_errmsg(st));
-		goto out;
-	}
+	/* what each row's last import brought: schema/0004_import_hub.sql */
 	for (int f = 0; f < FSY_IMPORT_NFILES && rv == FSY_OK; f++)
 		if (im->rep.file[f].present)
 			rv = read_file(im, f, path[f]);
