@@ -692,6 +692,15 @@ tw_check_all(tw_world_t *w)
 	char sql[600];
 
 	tw_check_storage(w);
+	/* the agents write only to customers on their laptops: none of it
+	 * may be refused as "not owned" */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM rejected_change WHERE "
+	    "code = %d", FSY_ENOTOWNER);
+	if (tu_int(w->h.st, sql))
+		fail_msg("%lld changes refused as not owned, e.g. %s",
+		    (long long)tu_int(w->h.st, sql), tu_text(w->h.st,
+		    "SELECT tbl || '.' || col || ' of ' || customer_id || ' seq ' "
+		    "|| seq FROM rejected_change WHERE code = -16 LIMIT 1"));
 	for (int i = 0; i < w->nlap; i++) {
 		tu_agent_t *a = &w->lap[i];
 		fsy_replica_status_t rs;

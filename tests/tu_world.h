@@ -111,7 +111,8 @@ void tw_converge(tw_world_t *w);
 void tw_check_storage(tw_world_t *w);
 
 /* After tw_converge: storage, then every laptop's change reached the hub
- * exactly once (or was rejected and recorded), visits exactly once, no
+ * exactly once (or was refused and recorded — never as "not owned"),
+ * visits exactly once, no
  * customer on a laptop its agent does not own, replica hash equal to the
  * hub scope hash. cmocka. */
 void tw_check_all(tw_world_t *w);
