@@ -500,14 +500,16 @@ reject(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	return code == FSY_ENOTOWNER ? FSY_OK : add_correction(st, o, c);
 }
 
-/* Scope of a customer for this device: 1 held (state 0 or 1), 0 not. */
+/* Scope of a customer for this device: 1 held or possibly held (state 0,
+ * 1, or 2: a snapshot the device may have applied without its
+ * acknowledgement reaching the hub yet), 0 not. */
 static int
 in_scope(fsy_store_t *st, const char *device_id, const char *customer_id)
 {
 	sqlite3_stmt *s;
 	int rc = fsy_store_stmt(st,
 	    "SELECT 1 FROM device_scope WHERE device_id = ? AND customer_id = ? "
-	    "AND state IN (0, 1)", &s);
+	    "AND state IN (0, 1, 2)", &s);
 
 	if (rc)
 		return rc;
@@ -1202,8 +1204,11 @@ record_acks(fsy_store_t *st, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p)
 	return rc;
 }
 
-/* Customers held or being sent that are no longer owned: revoke them. A
- * snapshot never acknowledged (state 2) is simply forgotten. */
+/* Customers held or being sent that are no longer owned: revoke them —
+ * also a snapshot never acknowledged (state 2): the device may have
+ * applied it and lost only the acknowledgement. A customer being revoked
+ * (state 1) that is owned again goes back to state 2, to be sent whole
+ * again: the device may have erased it already. */
 static int
 pull_revokes(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
     fsy__arena_t *a, uint32_t limit)
@@ -1215,8 +1220,8 @@ pull_revokes(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 	int rc;
 
 	snprintf(sql, sizeof(sql),
-	    "DELETE FROM device_scope WHERE device_id = ?1 AND state = 2 AND "
-	    "customer_id NOT IN (%s)", owned_sql(conn));
+	    "UPDATE device_scope SET state = 2 WHERE device_id = ?1 AND "
+	    "state = 1 AND customer_id IN (%s)", owned_sql(conn));
 	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
 		return rc;
 	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
@@ -1229,7 +1234,7 @@ pull_revokes(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 
 	snprintf(sql, sizeof(sql),
 	    "SELECT customer_id FROM device_scope WHERE device_id = ?1 AND "
-	    "state IN (0, 1) AND customer_id NOT IN (%s) LIMIT ?3",
+	    "state IN (0, 1, 2) AND customer_id NOT IN (%s) LIMIT ?3",
 	    owned_sql(conn));
 	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
 		return rc;
