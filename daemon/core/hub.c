@@ -1015,6 +1015,27 @@ reconcile_replayed(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	return rc;
 }
 
+/* A correction is taken when an entry loses or is refused, but a later
+ * entry of the same push may still win the column (two edits offline,
+ * head office's between them): every correction carries the hub's value
+ * once the whole push is merged, so the device ends where the hub is. */
+static int
+refresh_corrections(fsy_store_t *st, merge_out_t *o)
+{
+	int rc = FSY_OK;
+
+	for (uint32_t i = 0; i < o->ncorr && rc == FSY_OK; i++) {
+		fsy_change_t *k = &o->corr[i];
+		fsy_val_t v;
+		rc = fsy__row_get(st, k->tbl, k->row_id, k->col, &o->arena, &v);
+		if (rc == FSY_OK)
+			k->val = v;
+		else if (rc == FSY_ENOTFOUND)
+			rc = FSY_OK;
+	}
+	return rc;
+}
+
 static int
 device_active(fsy_store_t *st, const char *device_id)
 {
@@ -1111,6 +1132,8 @@ handle_push(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_push_t *p,
 	fsy_store_set_capture(st, 1);
 	if (rc == FSY_OK)
 		rc = post_merge(hub, conn, &o);
+	if (rc == FSY_OK)
+		rc = refresh_corrections(st, &o);
 	if (rc)
 		goto fail;
 
