@@ -101,7 +101,7 @@ test_kill9_cycles(void **state)
 	tu_rng_seed(&r, seed);
 	tu_fault_install();
 	tu_fault_nosync(1);
-	tw_open(w, 6, 4, &sh->st, seed);
+	tw_open(w, 4, 4, &sh->st, seed);
 	tw_converge(w);
 	tw_check_all(w);
 	printf("crash: seed %llu, %d cycles\n", (unsigned long long)seed, cycles);
@@ -186,5 +186,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kill9_cycles),
 	};
+	if (getenv("FSY_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("FSY_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,8 @@
  * Also, two cuts found by these runs: head office moves a customer away
  * and back while the laptop has not yet erased it (revoke reply lost, or
  * changes still pending); a laptop writes to a customer whose snapshot it
- * applied but could not yet acknowledge.
+ * applied but could not yet acknowledge; a push whose ACK was lost,
+ * resent in smaller batches.
  *
  * FSY_TORTURE=1: ten times the steps. FSY_SEED=N: another seed.
  */
@@ -45,7 +46,7 @@ run_faults(const char *name, const tw_faults_t *f, int steps)
 	memset(&st, 0, sizeof(st));
 	tu_fault_install();
 	tu_fault_nosync(1);
-	tw_open(w, 6, 3, &st, base_seed());
+	tw_open(w, 4, 3, &st, base_seed());
 	tw_converge(w);
 	w->faults = f;
 	for (int s = 1; s <= steps; s++) {
@@ -238,6 +239,48 @@ test_write_before_snapshot_ack(void **state)
 	tu_cleanup();
 }
 
+/* A PUSH whose ACK was lost is resent in smaller batches (the limits
+ * changed, or the batch ends elsewhere): each resent batch must be
+ * answered for what it holds, so that the refusal of an entry in a later
+ * batch still reaches the laptop. */
+static void
+test_resend_in_smaller_batches(void **state)
+{
+	tu_hub_t h;
+	tu_agent_t a1;
+	char c[3][37], sql[512];
+
+	(void)state;
+	tu_cleanup();
+	tu_hub_open(&h, "hub.db");
+	tu_hub_agent(&h, A1, "A1", "t1", "agent");
+	for (int i = 0; i < 3; i++)
+		tu_hub_customer(&h, c[i], "王三", A1, A1);
+	tu_agent_open(&h, &a1, "a1.db", A1);
+	tu_sync_ok(&h, &a1);
+	/* five entries on alternating rows; the fourth is head office's */
+	snprintf(sql, sizeof(sql), "UPDATE customer SET phone = '13900000001' "
+	    "WHERE id = '%s'; UPDATE customer SET phone = '13900000002' WHERE "
+	    "id = '%s'; UPDATE customer SET phone = '13900000003' WHERE id = "
+	    "'%s'; UPDATE customer SET star_level = 5 WHERE id = '%s'; UPDATE "
+	    "customer SET phone = '13900000004' WHERE id = '%s'", c[0], c[1],
+	    c[2], c[0], c[1]);
+	tu_exec(a1.st, sql);
+	/* HELLO, AUTH, PUSH of all five: merged, the ACK lost */
+	assert_int_equal(tu_sync(&h, &a1, 2), FSY_ETIMEOUT);
+	a1.sess.limits.max_changes = 2;
+	tu_sync_ok(&h, &a1);
+	assert_int_equal(tu_int(h.st, "SELECT count(*) FROM rejected_change"), 1);
+	assert_int_equal(tu_int(a1.st, "SELECT count(*) FROM rejection"), 1);
+	snprintf(sql, sizeof(sql), "SELECT ifnull(star_level, -1) FROM customer "
+	    "WHERE id = '%s'", c[0]);
+	assert_int_equal(tu_int(a1.st, sql), tu_int(h.st, sql));
+	tu_assert_converged(&h, &a1);
+	tu_agent_close(&a1);
+	tu_hub_close(&h);
+	tu_cleanup();
+}
+
 int
 main(void)
 {
@@ -245,8 +288,11 @@ main(void)
 		cmocka_unit_test(test_moved_back_revoke_lost),
 		cmocka_unit_test(test_moved_back_with_pending),
 		cmocka_unit_test(test_write_before_snapshot_ack),
+		cmocka_unit_test(test_resend_in_smaller_batches),
 		cmocka_unit_test(test_lossy_link),
 		cmocka_unit_test(test_replayed_requests),
 	};
+	if (getenv("FSY_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("FSY_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -420,5 +420,7 @@ main(void)
 		cmocka_unit_test(test_edits_around_head_office),
 		cmocka_unit_test(test_contest),
 	};
+	if (getenv("FSY_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("FSY_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

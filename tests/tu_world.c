@@ -502,18 +502,31 @@ hub_edit(tw_world_t *w)
 	    fsy_store_errmsg(w->h.st));
 }
 
+/* Head office moves a customer to another agent — a third of the time
+ * the one it moved last back to where it was (a correction of a mistake:
+ * the old laptop may not have erased it yet). */
 static int
 hub_assign(tw_world_t *w)
 {
 	int from = (int)tu_rng_below(&w->rng, 4);
 	int to = (from + 1 + (int)tu_rng_below(&w->rng, 3)) % 4;
 	char id[37], req[256];
-	int rc = pick_customer(w, w->h.st, agent_ids[from], id);
+	int rc;
 
-	if (rc == FSY_ENOTFOUND)
-		return FSY_OK;
-	if (rc)
-		return rc;
+	if (w->moved[0] && tu_rng_below(&w->rng, 3) == 0) {
+		snprintf(id, sizeof(id), "%s", w->moved);
+		to = w->moved_from;
+		w->moved[0] = '\0';
+		rc = FSY_OK;
+	} else {
+		rc = pick_customer(w, w->h.st, agent_ids[from], id);
+		if (rc == FSY_ENOTFOUND)
+			return FSY_OK;
+		if (rc)
+			return rc;
+		snprintf(w->moved, sizeof(w->moved), "%s", id);
+		w->moved_from = from;
+	}
 	snprintf(req, sizeof(req), "{\"cmd\":\"assign\",\"args\":{\"customer\":"
 	    "\"%s\",\"agent\":\"%s\",\"reason\":\"torture\"}}", id, w->code[to]);
 	w->stats->assigns++;

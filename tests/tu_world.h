@@ -77,6 +77,8 @@ typedef struct tw_world {
 	/* the last request frame of each laptop, for replays */
 	uint8_t *old[TW_MAXLAP];
 	size_t oldlen[TW_MAXLAP];
+	char moved[37];      /* the customer head office moved last ... */
+	int moved_from;      /* ... away from this agent */
 	char err[512];       /* what went wrong (child-safe functions) */
 } tw_world_t;
 
