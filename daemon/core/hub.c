@@ -1100,12 +1100,20 @@ handle_push(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_push_t *p,
 	(void)have_chain;
 
 	/* Skip what was merged before (a resend); a batch that starts past
-	 * push_seq + 1 left a gap: ask for a resend from there. */
+	 * push_seq + 1 left a gap: ask for a resend from there. A batch of
+	 * resent entries only is acknowledged up to its own last entry, not
+	 * push_seq: the device resends the rest too and hears about their
+	 * refusals and corrections (its batches may end elsewhere now). */
 	while (first < p->nchanges && p->changes[first].seq <= push_seq)
 		first++;
 	if ((rc = reconcile_replayed(hub, conn, &o, p, first)) != FSY_OK)
 		goto fail;
-	if (first == p->nchanges || p->changes[first].seq != push_seq + 1)
+	if (first == p->nchanges) {
+		if (p->nchanges > 0)
+			push_seq = p->changes[p->nchanges - 1].seq;
+		goto ack;
+	}
+	if (p->changes[first].seq != push_seq + 1)
 		goto ack;
 
 	/* Verify the hash chain over the new entries. */
