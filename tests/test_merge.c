@@ -175,9 +175,10 @@ run(uint64_t seed, int n, uint8_t hash[32])
 			continue;
 		int r = (int)(rnd(&s) % 8);
 		if (r == 0 && next[d] > 0) {
-			/* a duplicate of something already merged */
+			/* a duplicate of something already merged: the same
+			 * ACK as the first time (PROTOCOL.md §8) */
 			int b = (int)(rnd(&s) % (uint64_t)next[d]);
-			assert_int_equal(push(&h, &conn[d], d, b), next[d] * NPER);
+			assert_int_equal(push(&h, &conn[d], d, b), (b + 1) * NPER);
 		} else if (r == 1 && next[d] + 1 < NBATCH) {
 			/* too early: the hub answers with what it has */
 			assert_int_equal(push(&h, &conn[d], d, next[d] + 1), next[d] * NPER);
