@@ -214,7 +214,7 @@ void bench_device_issue(fsy_store_t *hub, const char *agent_id,
 /* What every workload gets. */
 typedef struct bench_ctx {
 	const char *workdir;     /* where the databases go (removed after) */
-	const char *build;       /* the build directory (fieldsyncd lookup) */
+	const char *daemon_json; /* bench/daemon.sh's figures, or NULL */
 	int runs;                /* repetitions of every measurement (>= 3) */
 	int quick;               /* 1: small sizes, a smoke test of the suite */
 	char self[4096];         /* this program, for child processes */
@@ -246,11 +246,17 @@ void bench_wl_day(bench_ctx_t *c);
 /* Workload 3: hub merge with 1..1000 simulated agents pushing at once. */
 void bench_wl_merge(bench_ctx_t *c);
 
-/* Workload 5 and the daemon-to-daemon TLS round, when the daemons exist. */
+/* Workload 5 and the daemon-to-daemon TLS round: takes the figures
+ * bench/daemon.sh measured (c->daemon_json) into the results. */
 void bench_wl_daemon(bench_ctx_t *c);
 
 /* The child process of workload 1: one round on an empty replica over
  * nng; prints one JSON line. Returns the exit status. */
 int bench_agent_round_main(int argc, char **argv);
+
+/* `fsy_bench mkhub --db PATH [--customers N] [--agent-code C]
+ * [--agent-id UUID]`: writes workload 1's hub database for the daemons.
+ * Returns the exit status (dies on error). */
+int bench_mkhub_main(int argc, char **argv);
 
 #endif /* FSY_BENCH_H */

@@ -342,7 +342,6 @@ bench_wl_merge(bench_ctx_t *c)
 		bench_die("out of memory");
 	bench_rm_db(path);
 	st = bench_open(path, FSY_ROLE_HUB, NULL);
-	if (getenv("BENCH_PRAGMA")) bench_exec(st, getenv("BENCH_PRAGMA"));
 	bench_hub_init(st);
 	t = bench_now();
 	for (uint32_t i = 0; i < nagents; i++) {

@@ -2,7 +2,8 @@
  * fsy_bench.c — the fieldsync benchmark suite (docs/BENCHMARKS.md).
  *
  *   fsy_bench --workdir DIR --out results.json --md results.md
- *             [--build DIR] [--runs N] [--quick] [--only 1,2,3,5]
+ *             [--daemon-json FILE] [--runs N] [--quick] [--only 1,2,3,5]
+ *   fsy_bench mkhub --db PATH [--customers N]   (for bench/daemon.sh)
  *
  * Runs the workloads, writes every figure (medians of --runs runs, at
  * least 3) with the machine's description into results.json and the same
@@ -86,6 +87,19 @@ proc_field(const char *file, const char *key, char *out, size_t n)
 	fclose(f);
 }
 
+/* The first line of a file, without its newline. */
+static void
+proc_line(const char *file, char *out, size_t n)
+{
+	FILE *f = fopen(file, "r");
+
+	snprintf(out, n, "unknown");
+	if (f && fgets(out, (int)n, f))
+		out[strcspn(out, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
 /* The file system the work directory is on, from /proc/mounts. */
 static void
 fs_of(const char *dir, char *out, size_t n)
@@ -129,6 +143,8 @@ machine(bench_ctx_t *c)
 		snprintf(buf, sizeof(buf), "%s %s %s", u.sysname, u.release, u.machine);
 		bench_set_str(m, "kernel", buf);
 	}
+	proc_line("/proc/loadavg", buf, sizeof(buf));
+	bench_set_str(m, "loadavg_at_start", buf);
 	fs_of(c->workdir, buf, sizeof(buf));
 	bench_set_str(m, "workdir_fs", buf);
 	bench_set_str(m, "sqlite", sqlite3_libversion());
@@ -412,7 +428,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: fsy_bench --workdir DIR --out FILE.json --md FILE.md "
-	    "[--build DIR] [--runs N] [--quick] [--only 1,2,3,5]\n");
+	    "[--daemon-json FILE] [--runs N] [--quick] [--only 1,2,3,5]\n");
 	exit(2);
 }
 
@@ -427,9 +443,10 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "agent-round") == 0)
 		return bench_agent_round_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "mkhub") == 0)
+		return bench_mkhub_main(argc, argv);
 	memset(&c, 0, sizeof(c));
 	c.runs = 5;
-	c.build = ".";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			c.quick = 1;
@@ -441,8 +458,8 @@ main(int argc, char **argv)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--md") == 0)
 			md = argv[++i];
-		else if (strcmp(argv[i], "--build") == 0)
-			c.build = argv[++i];
+		else if (strcmp(argv[i], "--daemon-json") == 0)
+			c.daemon_json = argv[++i];
 		else if (strcmp(argv[i], "--runs") == 0)
 			c.runs = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--only") == 0)
@@ -498,6 +515,11 @@ main(int argc, char **argv)
 		bench_wl_daemon(&c);
 	}
 	bench_set_real(c.res, "suite_seconds", bench_now() - t0);
+	{
+		char la[128];
+		proc_line("/proc/loadavg", la, sizeof(la));
+		bench_set_str(json_object_get(c.res, "machine"), "loadavg_at_end", la);
+	}
 	verdicts(&c);
 	if (json_dump_file(c.res, out, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
 		bench_die("cannot write %s", out);
