@@ -390,6 +390,8 @@ typedef struct merge_out {
 	char (*created)[37];      /* customers created by the device */
 	uint32_t ncreated, capcreated;
 	uint64_t applied, clamped, conflicts;
+	uint64_t refused;          /* new refusals (not resent ones) ... */
+	char refused_first[256];   /* ... and the first of them */
 } merge_out_t;
 
 static int
@@ -495,6 +497,11 @@ reject(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	if (o->rejects[o->nrejects].reason == NULL)
 		return FSY_ENOMEM;
 	o->nrejects++;
+	if (o->refused++ == 0)
+		snprintf(o->refused_first, sizeof(o->refused_first),
+		    "seq %lld %s.%s of customer %s: %s", (long long)c->seq,
+		    fsy_tables[c->tbl].name, fsy_tables[c->tbl].cols[c->col].name,
+		    c->customer_id, reason);
 	/* A customer the device does not hold gets no correction: the device
 	 * removes the rows it made for it. */
 	return code == FSY_ENOTOWNER ? FSY_OK : add_correction(st, o, c);
@@ -1055,7 +1062,7 @@ handle_push(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_push_t *p,
 	uint8_t chain[32], h[32];
 	int chain_ok = 1, have_chain = 0, rc;
 	uint32_t first = 0;
-	char at[21], cerr[160] = "";
+	char at[21], cerr[160] = "", refused[400] = "";
 	fsy_msg_t m;
 
 	memset(&o, 0, sizeof(o));
@@ -1142,6 +1149,13 @@ handle_push(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_push_t *p,
 		rc = post_merge(hub, conn, &o);
 	if (rc == FSY_OK)
 		rc = refresh_corrections(st, &o);
+	if (rc == FSY_OK && o.refused) {
+		/* a rogue or confused laptop shows in the log and the audit */
+		snprintf(refused, sizeof(refused), "%llu change%s refused, first: %s",
+		    (unsigned long long)o.refused, o.refused == 1 ? "" : "s",
+		    o.refused_first);
+		rc = audit(st, conn->device_id, "change.refused", refused);
+	}
 	if (rc)
 		goto fail;
 
@@ -1160,7 +1174,7 @@ handle_push(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_push_t *p,
 	sqlite3_bind_int(s, 4, chain_ok);
 	sqlite3_bind_text(s, 5, cerr, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, at, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, o.nrejects);
+	sqlite3_bind_int64(s, 7, (int64_t)o.refused);
 	rc = fsy_store_err(st, sqlite3_step(s));
 	sqlite3_reset(s);
 	if (rc)
@@ -1168,6 +1182,9 @@ handle_push(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_push_t *p,
 ack:
 	if ((rc = fsy_store_commit(st)) != FSY_OK)
 		goto fail;
+	if (refused[0])
+		hlog(hub, 1, "device %s (agent %s): %s", conn->device_id,
+		    conn->agent_id, refused);
 	conn->changes_in += o.applied;
 	memset(&m, 0, sizeof(m));
 	m.type = FSY_MSG_ACK;
