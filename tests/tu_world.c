@@ -369,6 +369,14 @@ tw_round(tw_world_t *w, int i)
 
 /* ---- random actions -------------------------------------------------------- */
 
+/* A failure the disk explains (full, I/O error, busy): allowed, as long
+ * as it changed nothing — the checks find out. */
+static int
+resource_error(int rc)
+{
+	return rc == FSY_EFULL || rc == FSY_EIO || rc == FSY_EBUSY;
+}
+
 /* A random live customer id of a store (owner: restrict to that agent). */
 static int
 pick_customer(tw_world_t *w, fsy_store_t *st, const char *owner, char id[37])
@@ -449,7 +457,7 @@ laptop_write(tw_world_t *w, int i)
 		w->stats->phase = TW_PH_IDLE;
 		if (rc == FSY_OK)
 			w->stats->writes_ok++;
-		return rc == FSY_OK || rc == FSY_EBUSY ? FSY_OK
+		return rc == FSY_OK || resource_error(rc) ? FSY_OK
 		    : werr(w, FSY_EINTERNAL, "%s: %s", req, fsy_store_errmsg(a->st));
 	}
 	if (k < 45)
@@ -498,7 +506,8 @@ hub_edit(tw_world_t *w)
 	w->stats->phase = TW_PH_HUB_EDIT;
 	rc = fsy_store_exec(w->h.st, sql);
 	w->stats->phase = TW_PH_IDLE;
-	return rc == FSY_OK ? FSY_OK : werr(w, FSY_EINTERNAL, "%s: %s", sql,
+	return rc == FSY_OK || resource_error(rc) ? FSY_OK
+	    : werr(w, FSY_EINTERNAL, "%s: %s", sql,
 	    fsy_store_errmsg(w->h.st));
 }
 
@@ -552,6 +561,8 @@ hub_import(tw_world_t *w)
 	w->stats->phase = TW_PH_IDLE;
 	if (rc == FSY_OK)
 		w->stats->imports_ok++;
+	else if (resource_error(rc))
+		rc = FSY_OK;
 	else if (rc != FSY_EINTERNAL)
 		rc = werr(w, FSY_EINTERNAL, "import %s failed: %s", w->imp[k],
 		    fsy_strerror(rc));
@@ -739,9 +750,25 @@ tw_check_all(tw_world_t *w)
 		    "FROM col_version v WHERE v.tbl = c.tbl AND v.row_id = c.row_id "
 		    "AND v.col = c.col AND (v.hlc > c.hlc OR (v.hlc = c.hlc AND "
 		    "v.site = ?1)))");
-		if (n != 0)
-			fail_msg("laptop %d: %lld saved changes are not at the hub", i,
-			    (long long)n);
+		if (n != 0) {
+			char one[600];
+			snprintf(one, sizeof(one), "%s", tu_text(w->h.st,
+			    "SELECT 'seq ' || c.seq || ' tbl ' || c.tbl || ' col ' || "
+			    "c.col || ' row ' || c.row_id || ' hlc ' || c.hlc || ' val ' "
+			    "|| quote(c.val) || ' redacted ' || c.redacted || "
+			    "' / hub: ' || ifnull((SELECT v.hlc || ' ' || v.site || ' ' "
+			    "|| quote(v.val) FROM col_version v WHERE v.tbl = c.tbl AND "
+			    "v.row_id = c.row_id AND v.col = c.col), 'no version') FROM "
+			    "r.change_log c WHERE NOT EXISTS (SELECT 1 FROM "
+			    "rejected_change x WHERE x.seq = c.seq AND x.device_id = "
+			    "(SELECT value FROM r.meta WHERE key = 'site')) AND NOT "
+			    "EXISTS (SELECT 1 FROM col_version v WHERE v.tbl = c.tbl AND "
+			    "v.row_id = c.row_id AND v.col = c.col AND (v.hlc > c.hlc OR "
+			    "(v.hlc = c.hlc AND v.site = (SELECT value FROM r.meta WHERE "
+			    "key = 'site')))) LIMIT 1"));
+			fail_msg("laptop %d: %lld saved changes are not at the hub: %s",
+			    i, (long long)n, one);
+		}
 		/* ... with the value the laptop saved */
 		n = cross_count(w, i, "SELECT count(*) FROM r.change_log c JOIN "
 		    "col_version v ON v.tbl = c.tbl AND v.row_id = c.row_id AND "
