@@ -125,6 +125,16 @@ it_ok "$H" cards number
 it_check 'd["numbered"] == 0 and d["cards"] == [] and d["needs_initial_count"] == 0' \
     "cards number after the import must find nothing to number"
 
+# converged SOCK AGENT WHAT — the laptop's content hash equals head
+# office's hash of the agent's scope (the laptop has synced, nothing pending)
+converged() {
+	it_ok "$H" scope hash --agent "$2"
+	_want=$(it_get 'd["hash"]')
+	it_ok "$1" hash
+	it_check "d['pending'] == 0 and d['hash'] == '$_want'" \
+	    "$3: the laptop's hash differs from head office's scope hash of $2"
+}
+
 # Customers per agent, as head office counts them (tiers --agent).
 owned() {
 	it_ok "$H" tiers --agent "$1" --scheme star
@@ -228,12 +238,23 @@ it_say "laptops synced: x1 and x2 hold $N_AG customers, the lead $N_TEAM, servic
 # ---- head office: a new customer, loaded without deriving ----------------------------
 # One customer with one policy the agent sold: owners, card and tiers are
 # left to the commands. 30,000 yuan a year, 20 years, whole life: a growth
-# value of exactly 30,000 yuan, the floor of 2 stars.
+# value of exactly 30,000 yuan, the floor of 2 stars. Its premium is due in
+# 5 days (local time), so its renewal reminder is open and on the agenda.
+eval "$(python3 -S -E -c '
+import datetime as t
+today = (t.datetime.now(t.timezone.utc) + t.timedelta(hours=8)).date()
+due = today + t.timedelta(days=5)
+try:
+    issued = due.replace(year=due.year - 1)
+except ValueError:
+    issued = due.replace(year=due.year - 1, day=28)
+print("TODAY=%s DUE=%s ISSUED=%s" % (today, due, issued))')"
+QPOL=BJ01P00000999901
 mkdir "$T/fx2"
 printf '%s\n' "customer_no,name,gender,birth_date,id_number,phone,address,occupation,income" \
     "BJ01C000009999,钱多多,F,1985-03-08,,13700001234,北京市海淀区,教师,300000" >"$T/fx2/customers.csv"
 printf '%s\n' "policy_no,customer_no,external,insurer,product,product_type,is_main,insured_name,pay_mode,modal_premium,payment_years,issue_date,next_due_date,end_date,survival_date,status,status_date,sum_assured,account_value,annuity_converted,beneficiary,soliciting_agent_code" \
-    "BJ01P00000999901,BJ01C000009999,0,,福满终身寿险,whole_life,1,钱多多,annual,30000.00,20,2025-01-15,2027-01-15,,,inforce,2025-01-15,600000.00,,0,法定,$AG" >"$T/fx2/policies.csv"
+    "$QPOL,BJ01C000009999,0,,福满终身寿险,whole_life,1,钱多多,annual,30000.00,20,$ISSUED,$DUE,,,inforce,$ISSUED,600000.00,,0,法定,$AG" >"$T/fx2/policies.csv"
 it_ok "$H" import --no-derive "$T/fx2"
 it_check "d['derived'] is None and [[x['file'], x['present'], x['inserted']] for x in d['files'] if x['present']] == [['customers.csv', True, 1], ['policies.csv', True, 1]]" \
     "import --no-derive of one customer and policy"
@@ -331,6 +352,9 @@ else:
 EOF
 it_say "customers (filters), card by number and id match the files; tiers match head office"
 
+it_ok "$H" coverage
+cp "$IT_OUT" "$T/coverage0.json"
+
 # Concurrent edits of one phone number: first on x2, then on x1 (which
 # wins: the later write), before either has seen the other's.
 P_X2=13900002222
@@ -423,8 +447,6 @@ it_err_has "'summary' is a head-office command"
 it_say "laptop writes: edit, visits, family, need, referral, policy; refusals"
 
 # ---- sync, then head office's view ---------------------------------------------------
-it_ok "$H" coverage
-cp "$IT_OUT" "$T/coverage0.json"
 it_sync "$X2" "$X1"
 it_ok "$X1" status
 it_check "d['pending'] == 0 and d['acked_seq'] == d['log_seq'] and d['oldest_pending_at'] is None and d['rejection_count'] == 0 and d['sync']['last_round'] is not None" \
@@ -454,10 +476,28 @@ it_ok "$H" cards number
 it_check 'd["numbered"] == 0' "cards number: nothing left to number"
 it_ok "$H" coverage
 it_check "all(k in d for k in ('from', 'to', 'asof', 'total', 'agents', 'teams', 'branches')) and d['total']['due'] == sum(a['due'] for a in d['agents']) and d['total']['met'] == sum(a['met'] for a in d['agents']) and d['total']['met'] >= $(it_jget "$T/coverage0.json" 'd["total"]["met"]') and '$AG_ID' in [a['id'] for a in d['agents']]" \
-    "coverage: sums per agent, the agent counted"
+    "coverage: sums per agent, the agent counted, nothing met lost by the new visits"
 it_check "all(a['share'] is None if a['due'] == 0 else abs(a['share'] - a['met'] / a['due']) < 1e-6 for a in d['agents'] + d['teams'] + d['branches'] + [d['total']])" \
     "coverage: share = met / due"
 it_say "sync: pending 0; head office has the visits, the conflict, the new card (numbered $REF_CARD)"
+
+# A renewal reminder: on the agenda, met by a visit naming the policy, and
+# counted as met in head office's coverage once synced.
+it_ok "$H" coverage --from "$TODAY" --to "$DUE"
+cp "$IT_OUT" "$T/coverage1.json"
+RENEWAL="[[o['kind'], o['status'], o['card_no'], o['policy_no'], o['due']] for k in ('today', 'soon') for o in d[k] if o['customer_id'] == '$QCID']"
+it_ok "$X1" agenda
+it_check "['renewal', 'open', '$QCARD', '$QPOL', '$DUE'] in $RENEWAL" \
+    "the renewal reminder due in 5 days is on the agenda"
+it_ok "$X1" customers --due
+it_check "[c['due'] >= 1 for c in d['customers'] if c['id'] == '$QCID'] == [True]" \
+    "customers --due lists the customer with the renewal due"
+it_ok "$X1" visit add --customer "$QCARD" --channel phone --topic renewal --policy "$QPOL" --said "下周缴费"
+it_check "d['topic'] == 'renewal' and d['policy_id'] is not None and d['card_no'] == '$QCARD'" \
+    "visit add --policy"
+it_ok "$X1" agenda
+it_check "[x for x in $RENEWAL if x[0] == 'renewal'] == []" \
+    "the met renewal reminder left the agenda"
 
 # ---- the team lead -------------------------------------------------------------------
 it_sync "$LD" "$X1"
@@ -465,10 +505,26 @@ it_ok "$X1" card "$REF_CID"
 it_check "d['customer']['card_no'] == '$REF_CARD' and d['customer']['card_provisional'] == 0 and d['customer']['owner_agent_id'] == '$AG_ID'" \
     "the referred card's head-office number reached the laptop"
 it_ok "$X1" card "$QCARD"
-it_check "d['customer']['id'] == '$QCID' and d['customer']['owner_agent_id'] == '$AG_ID' and d['customer']['star_level'] == 2 and [p['policy_no'] for p in d['policies']] == ['BJ01P00000999901']" \
+it_check "d['customer']['id'] == '$QCID' and d['customer']['owner_agent_id'] == '$AG_ID' and d['customer']['star_level'] == 2 and [p['policy_no'] for p in d['policies']] == ['$QPOL']" \
     "head office's new customer reached the agent's laptop with card and tier"
 it_ok "$X1" status
 it_check "d['customers'] == $N_AG + 2" "x1 holds the two new customers"
+converged "$X1" "$AG" "x1"
+converged "$LD" "$LEAD" "the lead's laptop"
+it_ok "$H" coverage --from "$TODAY" --to "$DUE"
+python3 -S -E - "$T/coverage1.json" "$IT_OUT" "$AG_ID" <<'EOF' || it_fail "coverage: the renewal met on the laptop is not counted at head office"
+import json, sys
+b, a = (json.load(open(f)) for f in sys.argv[1:3])
+def kind(d, name):
+    row = [x for x in d["agents"] if x["id"] == sys.argv[3]]
+    k = row[0]["kinds"].get(name) if row else None
+    return (k or {"due": 0, "met": 0})
+# the reminder, and the visit's own record-within-24-hours duty
+for name in ("renewal", "visit_record"):
+    kb, ka = kind(b, name), kind(a, name)
+    assert (ka["due"], ka["met"]) == (kb["due"] + 1, kb["met"] + 1), (name, kb, ka)
+assert (a["total"]["due"], a["total"]["met"]) == (b["total"]["due"] + 2, b["total"]["met"] + 2), (b["total"], a["total"])
+EOF
 it_ok "$LD" team activity
 it_check "'$VISIT1' in [v['id'] for v in d['visits']] and '$VISIT2' in [v['id'] for v in d['visits']]" \
     "team activity shows the agent's new visits"
@@ -505,10 +561,7 @@ it_err_has "was resolved already, by lead $LEAD"
 it_ok "$H" conflicts --status resolved
 it_check "[(k['id'], k['resolved_by'], k['status']) for k in d['conflicts']] == [('$CONFLICT', 'lead $LEAD', 'resolved')]" \
     "head office sees the conflict resolved by the lead"
-it_sync "$X1"
-it_ok "$X1" card "$CARD"
-it_check "d['customer']['phone'] == '$P_X2'" "the kept value reached x1"
-it_say "team lead: activity, read-only, conflict resolved and delivered"
+it_say "team lead: activity, read-only, conflicts through head office"
 
 # ---- head office moves customers ----------------------------------------------------
 # By hand to the new hire (rule 6), who is then disqualified (rule 5).
@@ -523,6 +576,8 @@ it_err_has "disqualified"
 it_ok "$H" summary
 it_check 'd["owners"]["bans"] == 1' "summary counts the ban"
 it_sync "$X1" "$LD"
+it_ok "$X1" card "$CARD"
+it_check "d['customer']['phone'] == '$P_X2'" "the value the lead kept reached x1"
 it_rc 4 "$X1" card "$CARD2"
 it_ok "$X1" status
 it_check "d['customers'] == $N_AG + 1 and d['sync']['last_round']['customers_removed'] == 1" \
@@ -584,6 +639,9 @@ it_check "d['customer']['phone'] == '$P_X2' and d['customer']['owner_agent_id'] 
 it_ok "$H" fleet --agent "$AG"
 it_check "{x['device_id']: x['customers_held'] for x in d['devices']}['$DEV_x1'] == 0" \
     "fleet: the departed agent's laptop holds nothing"
+converged "$X1" "$AG" "the departed agent's laptop"
+converged "$SV" "$SVC" "the service agent's laptop"
+converged "$LD" "$LEAD" "the lead's laptop after the departure"
 it_say "depart: $N_AG_NOW customers moved ($TO_SVC to $SVC); old laptop empty, new one filled"
 
 # ---- errors ----------------------------------------------------------------------------
