@@ -330,7 +330,7 @@ EOF
 # it_agent_start NAME DEVICE KEYFILE — a laptop daemon in $T/NAME for
 # DEVICE (a certificate is made for it) with the Ed25519 key in KEYFILE.
 # It syncs on start, then only when asked (a write, `fieldsync sync`):
-# sync_interval 3600, sync_soon 2. Sets PID_<NAME> and SOCK_<NAME>.
+# sync_interval 3600, sync_soon 1. Sets PID_<NAME> and SOCK_<NAME>.
 it_agent_start() {
 	[ -f "$T/pki/devices/$2.crt" ] || it_cert "$2"
 	mkdir -p "$T/$1"
@@ -350,7 +350,7 @@ key = pki/devices/$2.key
 device_id = $2
 device_key = $3
 sync_interval = 3600
-sync_soon = 2
+sync_soon = 1
 backoff_min = 1
 backoff_max = 2
 round_timeout = 15
