@@ -135,7 +135,24 @@ fsy__row_set(fsy_store_t *st, int tbl, const char *row_id,
 	if (rc != FSY_OK || sqlite3_changes(st->db) > 0)
 		return rc;
 
-	/* No such row yet: create it, then set the column. */
+	/* No such row yet: create it with the column. With capture on, as an
+	 * insert of the bare row and then an update of the column, so that
+	 * the column is captured after the row's defaults, as it always was;
+	 * with capture off (sync applying remote values) in one statement:
+	 * the same row, the same constraint errors. */
+	if (!st->capture) {
+		snprintf(sql, sizeof(sql), "INSERT INTO %s(id, customer_id, %s) "
+		    "VALUES (?1, ?2, ?3)", fsy_tables[tbl].name,
+		    fsy_tables[tbl].cols[col].name);
+		if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+			return rc;
+		sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
+		fsy_val_bind(s, 3, v);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
+		return rc;
+	}
 	snprintf(sql, sizeof(sql), "INSERT INTO %s(id, customer_id) VALUES (?, ?)",
 	    fsy_tables[tbl].name);
 	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)

@@ -90,15 +90,57 @@ fsy_store_rollback(fsy_store_t *st)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* A hash of the SQL text for the statement cache: FNV-1a over its length
+ * and its first and last 32 bytes (statements differ there; a collision
+ * costs one more strcmp, never a wrong statement). *len gets the length. */
+static uint32_t
+sql_hash(const char *sql, size_t *len)
+{
+	const unsigned char *p = (const unsigned char *)sql;
+	size_t n = strlen(sql), head = n < 32 ? n : 32, tail = n - head < 32
+	    ? n - head : 32;
+	uint32_t h = 2166136261u ^ (uint32_t)n;
+
+	h *= 16777619u;
+	for (size_t i = 0; i < head; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	for (size_t i = n - tail; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	*len = n;
+	return h;
+}
+
+/* Rebuilds the hash index of the statement cache from its entries. */
+static void
+stmt_reindex(fsy_store_t *st)
+{
+	memset(st->slot, 0, sizeof(st->slot));
+	for (int i = 0; i < st->ncache; i++) {
+		uint32_t k = st->cache[i].hash & (FSY_STMT_SLOTS - 1);
+		while (st->slot[k])
+			k = (k + 1) & (FSY_STMT_SLOTS - 1);
+		st->slot[k] = (int16_t)(i + 1);
+	}
+}
+
 int
 fsy_store_stmt(fsy_store_t *st, const char *sql, sqlite3_stmt **out)
 {
+	size_t len;
+	uint32_t h = sql_hash(sql, &len), k = h & (FSY_STMT_SLOTS - 1);
+	char *copy;
 	int i, rc;
 
-	for (i = 0; i < st->ncache; i++) {
-		if (st->cache[i].sql == sql || strcmp(st->cache[i].sql, sql) == 0) {
+	for (; st->slot[k]; k = (k + 1) & (FSY_STMT_SLOTS - 1)) {
+		i = st->slot[k] - 1;
+		if (st->cache[i].hash == h && strcmp(st->cache[i].sql, sql) == 0) {
 			sqlite3_reset(st->cache[i].stmt);
 			sqlite3_clear_bindings(st->cache[i].stmt);
+			st->cache[i].used = ++st->tick;
 			*out = st->cache[i].stmt;
 			return FSY_OK;
 		}
@@ -107,22 +149,32 @@ fsy_store_stmt(fsy_store_t *st, const char *sql, sqlite3_stmt **out)
 	    NULL);
 	if (rc != SQLITE_OK)
 		return fsy_store_err(st, rc);
-	if (st->ncache == FSY_STMT_CACHE) {
-		/* Full: evict the oldest entry. */
-		sqlite3_finalize(st->cache[0].stmt);
-		free((void *)st->cache[0].sql);
-		memmove(&st->cache[0], &st->cache[1],
-		    sizeof(st->cache[0]) * (FSY_STMT_CACHE - 1));
-		st->ncache--;
-	}
-	st->cache[st->ncache].sql = strdup(sql);
-	if (st->cache[st->ncache].sql == NULL) {
+	if ((copy = malloc(len + 1)) == NULL) {
 		sqlite3_finalize(*out);
 		*out = NULL;
 		return FSY_ENOMEM;
 	}
-	st->cache[st->ncache].stmt = *out;
-	st->ncache++;
+	memcpy(copy, sql, len + 1);
+	if (st->ncache == FSY_STMT_CACHE) {
+		/* Full: evict the least recently used entry. */
+		int lru = 0;
+		for (i = 1; i < st->ncache; i++)
+			if (st->cache[i].used < st->cache[lru].used)
+				lru = i;
+		sqlite3_finalize(st->cache[lru].stmt);
+		free((void *)st->cache[lru].sql);
+		st->cache[lru] = st->cache[--st->ncache];
+		stmt_reindex(st);
+		for (k = h & (FSY_STMT_SLOTS - 1); st->slot[k];
+		    k = (k + 1) & (FSY_STMT_SLOTS - 1))
+			;
+	}
+	i = st->ncache++;
+	st->cache[i].sql = copy;
+	st->cache[i].hash = h;
+	st->cache[i].used = ++st->tick;
+	st->cache[i].stmt = *out;
+	st->slot[k] = (int16_t)(i + 1);
 	return FSY_OK;
 }
 

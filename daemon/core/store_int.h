@@ -5,7 +5,11 @@
 #include "store.h"
 #include "util.h"
 
-#define FSY_STMT_CACHE 96
+/* Prepared statements kept per connection, and the slots of their hash
+ * index (a power of two, at least twice the cache). More distinct
+ * statements than FSY_STMT_CACHE evict the least recently used one. */
+#define FSY_STMT_CACHE 256
+#define FSY_STMT_SLOTS 512
 
 struct fsy_store {
 	sqlite3 *db;                      /* the connection */
@@ -16,9 +20,14 @@ struct fsy_store {
 	char errmsg[256];                 /* last SQLite error message */
 	struct {
 		const char *sql;              /* key: the SQL text (copied) */
+		uint32_t hash;                /* fsy_store_stmt's hash of sql */
+		uint64_t used;                /* last use (of tick), for eviction */
 		sqlite3_stmt *stmt;
 	} cache[FSY_STMT_CACHE];          /* prepared statements */
 	int ncache;
+	uint64_t tick;                    /* lookups so far */
+	int16_t slot[FSY_STMT_SLOTS];     /* open addressing: cache index + 1,
+	                                     0 = empty */
 };
 
 #endif /* FSY_STORE_INT_H */
