@@ -1523,9 +1523,10 @@ fsy_obl_agenda(fsy_store_t *st, const char *agent_id,
 		else
 			a->n_soon++;
 	}
+	/* no obligations: items is NULL, and NULL + 0 is undefined */
 	a->overdue = a->list.items;
-	a->today = a->list.items + a->n_overdue;
-	a->soon = a->today + a->n_today;
+	a->today = a->list.items ? a->list.items + a->n_overdue : NULL;
+	a->soon = a->list.items ? a->today + a->n_today : NULL;
 	*out = a;
 	a = NULL;
 out:
