@@ -407,26 +407,40 @@ handler(void *user, const char *section, const char *name, const char *value)
 	return 0;
 }
 
-/* The ini_reader: fgets that counts lines and notices long ones. */
+/* The ini_reader: fgets that counts lines and notices long ones, and
+ * NUL bytes (with fgets, a NUL hid the end of a long line from strlen and
+ * the line numbers of the rest were off). */
 static char *
 reader(char *str, int num, void *stream)
 {
 	parse_t *p = stream;
-	char *r = fgets(str, num, p->f);
-	size_t n;
+	int ch = EOF, n = 0, nul = 0;
 
-	if (r == NULL)
+	while (n < num - 1 && (ch = fgetc(p->f)) != EOF) {
+		nul |= ch == '\0';
+		str[n++] = (char)ch;
+		if (ch == '\n')
+			break;
+	}
+	if (n == 0)
 		return NULL;
+	str[n] = '\0';
 	p->line++;
-	n = strlen(str);
-	if (n > 0 && str[n - 1] != '\n' && !feof(p->f)) {
-		int ch;
-		perr(p, p->line, "line too long (at most %d characters)", num - 3);
-		while ((ch = fgetc(p->f)) != EOF && ch != '\n')
+	if (ch != '\n' && ch != EOF && !feof(p->f)) {
+		int c;
+		if (nul)
+			perr(p, p->line, "a NUL byte in the line");
+		else
+			perr(p, p->line, "line too long (at most %d characters)",
+			    num - 3);
+		while ((c = fgetc(p->f)) != EOF && c != '\n')
 			;
 		str[0] = '\0'; /* a blank line to inih */
+	} else if (nul) {
+		perr(p, p->line, "a NUL byte in the line");
+		str[0] = '\0';
 	}
-	return r;
+	return str;
 }
 
 static int
