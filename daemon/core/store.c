@@ -478,6 +478,36 @@ cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
  * laptop, a new row's head-office columns are captured only when they are
  * given a value other than their default (NULL or 0): the hub refuses
  * them, and its correction puts head office's value back. */
+/* 1 when the trigger that sql ("DROP ...;CREATE TRIGGER name ... END;",
+ * len bytes) creates exists with exactly that text: then opening writes
+ * nothing, and a store on a full disk still opens (to be read, and to
+ * say "disk full" when written). */
+static int
+trigger_current(fsy_store_t *st, const char *sql, size_t len)
+{
+	const char *create = strchr(sql, ';');
+	const char *name;
+	sqlite3_stmt *q;
+	size_t n, nlen;
+	int same = 0;
+
+	if (create == NULL || (name = strstr(create, "fsy_cap_")) == NULL)
+		return 0;
+	create++;
+	n = len - (size_t)(create - sql) - 1; /* stored without the ';' */
+	nlen = strcspn(name, " ");
+	if (sqlite3_prepare_v2(st->db, "SELECT sql FROM sqlite_schema WHERE "
+	    "type = 'trigger' AND name = ?", -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(q, 1, name, (int)nlen, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW &&
+	    (size_t)sqlite3_column_bytes(q, 0) == n &&
+	    memcmp(sqlite3_column_text(q, 0), create, n) == 0)
+		same = 1;
+	sqlite3_finalize(q);
+	return same;
+}
+
 static int
 install_triggers(fsy_store_t *st)
 {
@@ -520,7 +550,7 @@ install_triggers(fsy_store_t *st)
 			}
 			if (rc == FSY_OK)
 				rc = cat(buf, sizeof(buf), &len, "END;");
-			if (rc == FSY_OK)
+			if (rc == FSY_OK && !trigger_current(st, buf, len))
 				rc = fsy_store_exec(st, buf);
 		}
 	}
