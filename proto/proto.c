@@ -768,6 +768,84 @@ out:
 	return rv;
 }
 
+/* A tuple of n short strings (extra trailing elements skipped); out[i]
+ * receives element i. */
+static int
+rd_strs(dec_t *d, const char **const out[], uint32_t n)
+{
+	uint32_t extra = 0;
+	int rv = rd_tuple(d, n, &extra);
+
+	for (uint32_t i = 0; i < n && rv == FSY_OK; i++)
+		rv = rd_cstr(d, FSY_MAX_STR, out[i], NULL);
+	if (rv == FSY_OK)
+		rv = rd_skip_n(d, extra);
+	return rv;
+}
+
+/* Tuple sizes of the roster entries, and their smallest wire size (an
+ * array header and one byte per empty string). */
+#define TEAM_FIELDS 7
+#define AGENT_FIELDS 9
+
+/* [id, code, name, branch_id, branch_code, branch_name, lead_agent_id] */
+static int
+rd_teams(dec_t *d, const fsy_roster_team_t **out, uint32_t *nout)
+{
+	uint32_t n = 0;
+	fsy_roster_team_t *v = NULL;
+	int rv = rd_list(d, FSY_MAX_ROSTER, 1 + TEAM_FIELDS, &n);
+
+	if (rv != FSY_OK || n == 0)
+		goto out;
+	v = arena_alloc(d->a, (size_t)n * sizeof(*v));
+	if (v == NULL) {
+		rv = FSY_ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n && rv == FSY_OK; i++) {
+		const char **const f[TEAM_FIELDS] = {&v[i].id, &v[i].code,
+		    &v[i].name, &v[i].branch_id, &v[i].branch_code,
+		    &v[i].branch_name, &v[i].lead_agent_id};
+		rv = rd_strs(d, f, TEAM_FIELDS);
+	}
+out:
+	if (rv == FSY_OK) {
+		*out = v;
+		*nout = n;
+	}
+	return rv;
+}
+
+/* [id, code, name, team_id, role, channel, status, hired_on, left_on] */
+static int
+rd_agents(dec_t *d, const fsy_roster_agent_t **out, uint32_t *nout)
+{
+	uint32_t n = 0;
+	fsy_roster_agent_t *v = NULL;
+	int rv = rd_list(d, FSY_MAX_ROSTER, 1 + AGENT_FIELDS, &n);
+
+	if (rv != FSY_OK || n == 0)
+		goto out;
+	v = arena_alloc(d->a, (size_t)n * sizeof(*v));
+	if (v == NULL) {
+		rv = FSY_ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n && rv == FSY_OK; i++) {
+		const char **const f[AGENT_FIELDS] = {&v[i].id, &v[i].code,
+		    &v[i].name, &v[i].team_id, &v[i].role, &v[i].channel,
+		    &v[i].status, &v[i].hired_on, &v[i].left_on};
+		rv = rd_strs(d, f, AGENT_FIELDS);
+	}
+out:
+	if (rv == FSY_OK) {
+		*out = v;
+		*nout = n;
+	}
+	return rv;
+}
+
 /* ------------------------------------------------------------------------
  * Body maps: keys per message type. The index of a key in its list is the
  * `k` a field function receives.
@@ -791,7 +869,7 @@ static const char *const k_hello[] = {"proto", "schema", "dev", "sw",
 static const char *const k_challenge[] = {"nonce", "hub", "time"};
 static const char *const k_auth[] = {"dev", "sig"};
 static const char *const k_welcome[] = {"agent", "role", "pseq", "cur",
-    "chok", "time"};
+    "chok", "time", "teams", "agents"};
 static const char *const k_push[] = {"cur", "head", "ch"};
 static const char *const k_ack[] = {"acked", "rej", "corr"};
 static const char *const k_pull[] = {"cur", "maxc", "maxb", "sack", "rack"};
@@ -886,8 +964,12 @@ f_welcome(dec_t *d, unsigned k, fsy_msg_t *m)
 		return rd_nonneg(d, &w->pull_cursor);
 	case 4:
 		return rd_bool(d, &w->chain_ok);
-	default:
+	case 5:
 		return rd_nonneg(d, &w->hub_time_ms);
+	case 6:
+		return rd_teams(d, &w->teams, &w->nteams);
+	default:
+		return rd_agents(d, &w->agents, &w->nagents);
 	}
 }
 
@@ -1434,6 +1516,43 @@ put_rejects(enc_t *e, const fsy_reject_t *v, uint32_t n)
 	}
 }
 
+/* A tuple of n short strings. */
+static void
+put_strs(enc_t *e, const char *const v[], uint32_t n)
+{
+	put_array(e, n);
+	for (uint32_t i = 0; i < n && e->err == FSY_OK; i++)
+		put_cstr(e, v[i]);
+}
+
+static void
+put_teams(enc_t *e, const fsy_roster_team_t *v, uint32_t n)
+{
+	if (!list_ok(e, v, n, FSY_MAX_ROSTER))
+		return;
+	put_array(e, n);
+	for (uint32_t i = 0; i < n && e->err == FSY_OK; i++) {
+		const char *const f[TEAM_FIELDS] = {v[i].id, v[i].code,
+		    v[i].name, v[i].branch_id, v[i].branch_code,
+		    v[i].branch_name, v[i].lead_agent_id};
+		put_strs(e, f, TEAM_FIELDS);
+	}
+}
+
+static void
+put_agents(enc_t *e, const fsy_roster_agent_t *v, uint32_t n)
+{
+	if (!list_ok(e, v, n, FSY_MAX_ROSTER))
+		return;
+	put_array(e, n);
+	for (uint32_t i = 0; i < n && e->err == FSY_OK; i++) {
+		const char *const f[AGENT_FIELDS] = {v[i].id, v[i].code,
+		    v[i].name, v[i].team_id, v[i].role, v[i].channel,
+		    v[i].status, v[i].hired_on, v[i].left_on};
+		put_strs(e, f, AGENT_FIELDS);
+	}
+}
+
 /* Writes m's body map; the outcome is in e->err. */
 static void
 put_body(enc_t *e, const fsy_msg_t *m)
@@ -1499,7 +1618,9 @@ put_body(enc_t *e, const fsy_msg_t *m)
 	}
 	case FSY_MSG_WELCOME: {
 		const fsy_msg_welcome_t *x = &m->u.welcome;
-		put_map(e, 6);
+		/* the roster keys only when not empty: a WELCOME without a
+		 * roster is the same frame as before they existed */
+		put_map(e, 6 + (x->nteams > 0) + (x->nagents > 0));
 		put_key(e, "agent");
 		put_id(e, x->agent_id);
 		put_key(e, "role");
@@ -1512,6 +1633,14 @@ put_body(enc_t *e, const fsy_msg_t *m)
 		put_bool(e, x->chain_ok);
 		put_key(e, "time");
 		put_nonneg(e, x->hub_time_ms);
+		if (x->nteams > 0) {
+			put_key(e, "teams");
+			put_teams(e, x->teams, x->nteams);
+		}
+		if (x->nagents > 0) {
+			put_key(e, "agents");
+			put_agents(e, x->agents, x->nagents);
+		}
 		break;
 	}
 	case FSY_MSG_PUSH: {
@@ -1735,6 +1864,42 @@ changes_eq(const fsy_change_t *a, uint32_t na, const fsy_change_t *b,
 }
 
 static int
+teams_eq(const fsy_roster_team_t *a, uint32_t na, const fsy_roster_team_t *b,
+    uint32_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (uint32_t i = 0; i < na; i++)
+		if (!str_eq(a[i].id, b[i].id) || !str_eq(a[i].code, b[i].code) ||
+		    !str_eq(a[i].name, b[i].name) ||
+		    !str_eq(a[i].lead_agent_id, b[i].lead_agent_id) ||
+		    !str_eq(a[i].branch_id, b[i].branch_id) ||
+		    !str_eq(a[i].branch_code, b[i].branch_code) ||
+		    !str_eq(a[i].branch_name, b[i].branch_name))
+			return 0;
+	return 1;
+}
+
+static int
+agents_eq(const fsy_roster_agent_t *a, uint32_t na,
+    const fsy_roster_agent_t *b, uint32_t nb)
+{
+	if (na != nb)
+		return 0;
+	for (uint32_t i = 0; i < na; i++)
+		if (!str_eq(a[i].id, b[i].id) || !str_eq(a[i].code, b[i].code) ||
+		    !str_eq(a[i].name, b[i].name) ||
+		    !str_eq(a[i].team_id, b[i].team_id) ||
+		    !str_eq(a[i].role, b[i].role) ||
+		    !str_eq(a[i].channel, b[i].channel) ||
+		    !str_eq(a[i].status, b[i].status) ||
+		    !str_eq(a[i].hired_on, b[i].hired_on) ||
+		    !str_eq(a[i].left_on, b[i].left_on))
+			return 0;
+	return 1;
+}
+
+static int
 ids_eq(const char (*a)[37], uint32_t na, const char (*b)[37], uint32_t nb)
 {
 	if (na != nb)
@@ -1784,7 +1949,9 @@ fsy__msg_equal(const fsy_msg_t *a, const fsy_msg_t *b)
 		    str_eq(x->role, y->role) && x->push_seq == y->push_seq &&
 		    x->pull_cursor == y->pull_cursor &&
 		    !x->chain_ok == !y->chain_ok &&
-		    x->hub_time_ms == y->hub_time_ms;
+		    x->hub_time_ms == y->hub_time_ms &&
+		    teams_eq(x->teams, x->nteams, y->teams, y->nteams) &&
+		    agents_eq(x->agents, x->nagents, y->agents, y->nagents);
 	}
 	case FSY_MSG_PUSH:
 		return a->u.push.cursor == b->u.push.cursor &&

@@ -16,7 +16,9 @@
  * freed in one call (fsy_msg_free).
  *
  * Ids travel as 16-byte bins (UUIDs); decoded messages hold them as
- * 36-char strings. Hashes and signatures are bins of fixed size.
+ * 36-char strings. The WELCOME roster's ids are the exception: short
+ * strings, as head office's roster ids need not be UUIDs. Hashes and
+ * signatures are bins of fixed size.
  */
 #ifndef FSY_PROTO_H
 #define FSY_PROTO_H
@@ -37,6 +39,7 @@
 #define FSY_MAX_REJECTS 20000              /* rejects in one ack */
 #define FSY_MAX_STR 4096                   /* a short string (names, reasons) */
 #define FSY_MAX_CTL (8u * 1024 * 1024)     /* a control request/reply JSON */
+#define FSY_MAX_ROSTER 5000                /* teams, agents in one WELCOME */
 
 #define FSY_FRAME_ZSTD 0x1
 
@@ -108,6 +111,33 @@ typedef struct fsy_msg_auth {
 	uint8_t sig[64]; /* Ed25519 over "fieldsync-auth-v1" nonce hub_id device_id */
 } fsy_msg_auth_t;
 
+/* The roster a WELCOME carries: the people a device may name (its own
+ * agent and the agents of its team, departed ones included) and their
+ * teams. Ids are text, not UUID bins: head office's roster ids are not
+ * always UUIDs. Every string is a short string (FSY_MAX_STR); "" stands
+ * for SQL NULL where a column may be NULL. */
+typedef struct fsy_roster_team {
+	const char *id;
+	const char *code;
+	const char *name;
+	const char *lead_agent_id; /* "": none */
+	const char *branch_id;     /* the team's branch ... */
+	const char *branch_code;
+	const char *branch_name;
+} fsy_roster_team_t;
+
+typedef struct fsy_roster_agent {
+	const char *id;
+	const char *code;
+	const char *name;
+	const char *team_id;  /* "": no team */
+	const char *role;     /* agent | lead | service | renewal | admin */
+	const char *channel;  /* agency | bancassurance | service | renewal */
+	const char *status;   /* employed | departed | disqualified */
+	const char *hired_on; /* YYYY-MM-DD or "" */
+	const char *left_on;  /* YYYY-MM-DD or "" */
+} fsy_roster_agent_t;
+
 typedef struct fsy_msg_welcome {
 	char agent_id[37];      /* the agent the device belongs to */
 	const char *role;       /* "agent" or "lead" */
@@ -115,6 +145,12 @@ typedef struct fsy_msg_welcome {
 	int64_t pull_cursor;    /* the hub's record of the device's cursor */
 	int chain_ok;           /* 0: the hub found the device's chain broken */
 	int64_t hub_time_ms;
+	/* Optional (keys "teams", "agents"; absent: empty, as from a hub
+	 * that sends no roster): at most FSY_MAX_ROSTER of each. */
+	const fsy_roster_team_t *teams;
+	uint32_t nteams;
+	const fsy_roster_agent_t *agents;
+	uint32_t nagents;
 } fsy_msg_welcome_t;
 
 typedef struct fsy_msg_push {

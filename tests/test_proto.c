@@ -31,6 +31,12 @@ typedef struct sample {
 	char ids[BIG][37];
 	char ids2[BIG][37];
 	char json[2048];
+	fsy_roster_team_t teams[BIG];
+	fsy_roster_agent_t agents[BIG];
+	char rids[BIG][24];  /* roster ids: text, not always UUIDs */
+	char rcodes[BIG][16];
+	char tids[BIG][24];
+	char tcodes[BIG][16];
 } sample_t;
 
 static const char *const texts[] = {
@@ -90,6 +96,18 @@ sample_msg(sample_t *s, int type, int big, fsy_msg_t *m)
 		s->rej[i].seq = 1000 + i;
 		s->rej[i].code = i % 2 ? FSY_EREADONLY : FSY_ENOTOWNER;
 		s->rej[i].reason = i % 2 ? "列为总部所有: card_no" : "";
+		snprintf(s->rids[i], sizeof(s->rids[i]), "HR/%05d", i);
+		snprintf(s->rcodes[i], sizeof(s->rcodes[i]), "BJ01A%05d", i);
+		snprintf(s->tids[i], sizeof(s->tids[i]), "team-%d", i);
+		snprintf(s->tcodes[i], sizeof(s->tcodes[i]), "T%02d", i);
+		s->teams[i] = (fsy_roster_team_t){s->tids[i], s->tcodes[i],
+		    i % 2 ? "二组" : "一组", i % 2 ? "" : s->rids[0],
+		    "b-1", "BJ01", "北京分公司"};
+		s->agents[i] = (fsy_roster_agent_t){s->rids[i], s->rcodes[i],
+		    texts[i % 4], i % 3 ? s->tids[0] : "",
+		    i == 0 ? "lead" : "agent", "agency",
+		    i % 3 == 2 ? "departed" : "employed", "2015-01-01",
+		    i % 3 == 2 ? "2024-06-30" : ""};
 	}
 	m->type = (fsy_msg_type_t)type;
 	switch (type) {
@@ -132,6 +150,10 @@ sample_msg(sample_t *s, int type, int big, fsy_msg_t *m)
 		m->u.welcome.pull_cursor = 123456789012;
 		m->u.welcome.chain_ok = !big;
 		m->u.welcome.hub_time_ms = 1;
+		m->u.welcome.teams = s->teams;
+		m->u.welcome.nteams = big ? 3 : 1;
+		m->u.welcome.agents = s->agents;
+		m->u.welcome.nagents = (uint32_t)n;
 		break;
 	case FSY_MSG_PUSH:
 		m->u.push.cursor = 77;
@@ -332,7 +354,8 @@ test_roundtrip_every_type(void **state)
 			int flags = roundtrip(&m, 1);
 			/* lists of BIG entries make bodies > 512 bytes that
 			 * compress; the small samples stay plain */
-			int listy = t == FSY_MSG_PUSH || t == FSY_MSG_ACK ||
+			int listy = t == FSY_MSG_WELCOME ||
+			    t == FSY_MSG_PUSH || t == FSY_MSG_ACK ||
 			    t == FSY_MSG_PULL || t == FSY_MSG_BATCH ||
 			    t == FSY_MSG_SNAPSHOT || t == FSY_MSG_REVOKE ||
 			    t == FSY_MSG_CTL || t == FSY_MSG_CTL_REPLY;
@@ -1091,8 +1114,12 @@ test_field_types(void **state)
 			kv[i] = kv[n - 1];
 			nb.via.map.size = n - 1;
 			pack_frame_obj(&w, t, &nb);
+			/* the optional keys: HELLO's scope, the roster */
+			int optional = strcmp(key, "scope") == 0 ||
+			    strcmp(key, "teams") == 0 ||
+			    strcmp(key, "agents") == 0;
 			assert_int_equal(mp_decode(&w),
-			    strcmp(key, "scope") == 0 ? FSY_OK : FSY_EMALFORMED);
+			    optional ? FSY_OK : FSY_EMALFORMED);
 			/* this key twice */
 			memcpy(kv, body.via.map.ptr, n * sizeof(*kv));
 			kv[n] = kv[i];
@@ -1140,19 +1167,23 @@ test_tuple_types(void **state)
 		int type;
 		const char *key;
 		int arity;
-		int neg[7];
-		uint64_t umax[7];
-		int isval[7];
+		int neg[9];
+		uint64_t umax[9];
+		int isval[9];
 	} tuples[] = {
 		{FSY_MSG_PUSH, "ch", 7, {0, 0, 0, 0, 0, 0, 1},
 		    {INT64_MAX, 255, 255, 0, 0, UINT64_MAX, INT64_MAX},
 		    {0, 0, 0, 0, 0, 0, 1}},
 		{FSY_MSG_ACK, "rej", 3, {0, 1, 0},
 		    {INT64_MAX, INT32_MAX, 0}, {0, 0, 0}},
+		/* roster entries: short strings only */
+		{FSY_MSG_WELCOME, "teams", 7, {0}, {0}, {0}},
+		{FSY_MSG_WELCOME, "agents", 9, {0}, {0}, {0}},
 	};
+	const size_t ntuples = sizeof(tuples) / sizeof(tuples[0]);
 
 	assert_non_null(s);
-	for (size_t ti = 0; ti < 2; ti++) {
+	for (size_t ti = 0; ti < ntuples; ti++) {
 		sample_msg(s, tuples[ti].type, 0, &m);
 		if (tuples[ti].type == FSY_MSG_ACK)
 			s->rej[0].reason = "why";
@@ -1177,7 +1208,7 @@ test_tuple_types(void **state)
 		msgpack_object *tup = &list->via.array.ptr[0];
 		int arity = tuples[ti].arity;
 		assert_int_equal(tup->via.array.size, arity);
-		msgpack_object saved[8];
+		msgpack_object saved[10];
 		memcpy(saved, tup->via.array.ptr, (size_t)arity * sizeof(*saved));
 		mp_t w;
 
@@ -1223,7 +1254,7 @@ test_tuple_types(void **state)
 		tup->via.array.size = (uint32_t)arity - 1;
 		pack_frame_obj(&w, tuples[ti].type, body);
 		assert_int_equal(mp_decode(&w), FSY_EMALFORMED);
-		msgpack_object longer[8];
+		msgpack_object longer[10];
 		memcpy(longer, saved, (size_t)arity * sizeof(*longer));
 		longer[arity].type = MSGPACK_OBJECT_ARRAY; /* a nested extra */
 		longer[arity].via.array.size = (uint32_t)arity;
@@ -1522,6 +1553,233 @@ test_limits_decode(void **state)
 	assert_null(m.arena);
 	free(huge);
 	free(str);
+}
+
+/* Starts a WELCOME body of the 6 required keys plus extra more entries. */
+static void
+mp_welcome(mp_t *w, uint32_t extra)
+{
+	mp_head(w, FSY_MSG_WELCOME);
+	msgpack_pack_map(&w->pk, 6 + extra);
+	mp_key(w, "agent");
+	mp_bin(w, 9, 16);
+	mp_key(w, "role");
+	mp_key(w, "lead");
+	mp_key(w, "pseq");
+	msgpack_pack_int(&w->pk, 0);
+	mp_key(w, "cur");
+	msgpack_pack_int(&w->pk, 0);
+	mp_key(w, "chok");
+	msgpack_pack_true(&w->pk);
+	mp_key(w, "time");
+	msgpack_pack_int(&w->pk, 0);
+}
+
+/* A roster tuple of n strings, all s[0..len) but the first (i). */
+static void
+mp_roster_tuple(mp_t *w, unsigned n, unsigned i, const char *s, size_t len)
+{
+	char id[16];
+
+	snprintf(id, sizeof(id), "x%u", i);
+	msgpack_pack_array(&w->pk, n);
+	mp_key(w, id);
+	for (unsigned k = 1; k < n; k++)
+		msgpack_pack_str_with_body(&w->pk, s, len);
+}
+
+/*
+ * The WELCOME roster: optional (absent is empty, and a WELCOME without
+ * one is the frame it was before rosters), text ids, FSY_MAX_ROSTER
+ * entries and FSY_MAX_STR bytes per string at most, no NUL bytes.
+ */
+static void
+test_welcome_roster(void **state)
+{
+	(void)state;
+	sample_t *s = malloc(sizeof(*s));
+	fsy_roster_agent_t *ag = calloc(FSY_MAX_ROSTER + 1, sizeof(*ag));
+	fsy_roster_team_t *tm = calloc(FSY_MAX_ROSTER + 1, sizeof(*tm));
+	char *str = malloc(FSY_MAX_STR + 2);
+	fsy_msg_t m, d;
+	fsy_buf_t b = {0};
+	mp_t w;
+
+	assert_true(s && ag && tm && str);
+	/* compatibility: no roster, no keys; an old WELCOME decodes empty */
+	sample_msg(s, FSY_MSG_WELCOME, 0, &m);
+	assert_int_equal(fsy_msg_encode(&m, 0, &b), FSY_OK);
+	assert_int_equal(b.data[4], 0x88); /* fixmap of 8 */
+	m.u.welcome.nteams = 0;
+	m.u.welcome.nagents = 0;
+	assert_int_equal(fsy_msg_encode(&m, 0, &b), FSY_OK);
+	assert_int_equal(b.data[4], 0x86); /* fixmap of 6: as before */
+	m.u.welcome.nagents = 1; /* agents only */
+	assert_int_equal(fsy_msg_encode(&m, 0, &b), FSY_OK);
+	assert_int_equal(b.data[4], 0x87);
+	roundtrip(&m, 0);
+	mp_welcome(&w, 0);
+	assert_int_equal(fsy_msg_decode((const uint8_t *)w.sb.data,
+	    w.sb.size, &d), FSY_OK);
+	assert_int_equal(d.u.welcome.nteams, 0);
+	assert_int_equal(d.u.welcome.nagents, 0);
+	assert_null(d.u.welcome.teams);
+	assert_null(d.u.welcome.agents);
+	assert_string_equal(d.u.welcome.role, "lead");
+	fsy_msg_free(&d);
+	msgpack_sbuffer_destroy(&w.sb);
+	/* empty lists sent explicitly: the same empty roster */
+	mp_welcome(&w, 2);
+	mp_key(&w, "teams");
+	msgpack_pack_array(&w.pk, 0);
+	mp_key(&w, "agents");
+	msgpack_pack_array(&w.pk, 0);
+	assert_int_equal(mp_decode(&w), FSY_OK);
+
+	/* decoded entries: text ids as sent, "" for NULL strings */
+	sample_msg(s, FSY_MSG_WELCOME, 1, &m);
+	s->agents[1].left_on = NULL;
+	assert_int_equal(fsy_msg_encode(&m, 1, &b), FSY_OK);
+	assert_int_equal(fsy_msg_decode(b.data, b.len, &d), FSY_OK);
+	assert_int_equal(d.u.welcome.nagents, BIG);
+	assert_int_equal(d.u.welcome.nteams, 3);
+	assert_string_equal(d.u.welcome.agents[7].id, "HR/00007");
+	assert_string_equal(d.u.welcome.agents[7].code, "BJ01A00007");
+	assert_string_equal(d.u.welcome.agents[7].name, texts[3]);
+	assert_string_equal(d.u.welcome.agents[7].team_id, "team-0");
+	assert_string_equal(d.u.welcome.agents[8].status, "departed");
+	assert_string_equal(d.u.welcome.agents[8].left_on, "2024-06-30");
+	assert_string_equal(d.u.welcome.agents[1].left_on, "");
+	assert_string_equal(d.u.welcome.agents[0].role, "lead");
+	assert_string_equal(d.u.welcome.teams[1].id, "team-1");
+	assert_string_equal(d.u.welcome.teams[1].lead_agent_id, "");
+	assert_string_equal(d.u.welcome.teams[2].lead_agent_id, "HR/00000");
+	assert_string_equal(d.u.welcome.teams[2].branch_name, "北京分公司");
+	fsy_msg_free(&d);
+
+	/* encode limits: FSY_MAX_ROSTER entries pass, one more does not;
+	 * FSY_MAX_STR bytes pass, one more does not; lists need storage */
+	for (int i = 0; i <= FSY_MAX_ROSTER; i++) {
+		ag[i] = s->agents[i % BIG];
+		tm[i] = s->teams[i % BIG];
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = FSY_MSG_WELCOME;
+	snprintf(m.u.welcome.agent_id, 37, "%s", U_AGENT);
+	m.u.welcome.agents = ag;
+	m.u.welcome.nagents = FSY_MAX_ROSTER;
+	m.u.welcome.teams = tm;
+	m.u.welcome.nteams = FSY_MAX_ROSTER;
+	assert_int_equal(roundtrip(&m, 1), FSY_FRAME_ZSTD);
+	roundtrip(&m, 0);
+	m.u.welcome.nagents = FSY_MAX_ROSTER + 1;
+	assert_int_equal(fsy_msg_encode(&m, 1, &b), FSY_EINVAL);
+	assert_null(b.data);
+	m.u.welcome.nagents = 1;
+	m.u.welcome.nteams = FSY_MAX_ROSTER + 1;
+	assert_int_equal(fsy_msg_encode(&m, 1, &b), FSY_EINVAL);
+	m.u.welcome.nteams = 1;
+	memset(str, 'n', FSY_MAX_STR + 1);
+	str[FSY_MAX_STR] = '\0';
+	ag[0].name = str;
+	tm[0].branch_name = str;
+	roundtrip(&m, 0);
+	str[FSY_MAX_STR] = 'n';
+	str[FSY_MAX_STR + 1] = '\0';
+	assert_int_equal(fsy_msg_encode(&m, 0, &b), FSY_EINVAL);
+	ag[0].name = "ok";
+	assert_int_equal(fsy_msg_encode(&m, 0, &b), FSY_EINVAL);
+	tm[0].branch_name = "ok";
+	assert_int_equal(fsy_msg_encode(&m, 0, &b), FSY_OK);
+	m.u.welcome.agents = NULL;
+	assert_int_equal(fsy_msg_encode(&m, 0, &b), FSY_EINVAL);
+	m.u.welcome.agents = ag;
+	m.u.welcome.teams = NULL;
+	assert_int_equal(fsy_msg_encode(&m, 0, &b), FSY_EINVAL);
+
+	/* decode limits: counts and string lengths at and over them */
+	memset(str, 'j', FSY_MAX_STR + 1);
+	for (int over = 0; over <= 1; over++) {
+		int want = over ? FSY_ETOOBIG : FSY_OK;
+		for (int which = 0; which < 2; which++) {
+			unsigned n = which ? 9 : 7;
+			mp_welcome(&w, 1);
+			mp_key(&w, which ? "agents" : "teams");
+			msgpack_pack_array(&w.pk, FSY_MAX_ROSTER + (uint32_t)over);
+			for (int i = 0; i < FSY_MAX_ROSTER + over; i++)
+				mp_roster_tuple(&w, n, (unsigned)i, "", 0);
+			assert_int_equal(mp_decode(&w), want);
+			mp_welcome(&w, 1);
+			mp_key(&w, which ? "agents" : "teams");
+			msgpack_pack_array(&w.pk, 2);
+			mp_roster_tuple(&w, n, 0, "", 0);
+			mp_roster_tuple(&w, n, 1, str,
+			    FSY_MAX_STR + (size_t)over);
+			assert_int_equal(mp_decode(&w), want);
+		}
+	}
+	/* a count claiming more entries than the bytes left */
+	mp_welcome(&w, 1);
+	mp_key(&w, "agents");
+	msgpack_pack_array(&w.pk, 3);
+	mp_roster_tuple(&w, 9, 0, "", 0);
+	assert_int_equal(mp_decode(&w), FSY_EMALFORMED);
+	/* a NUL byte in a roster string, a bin id, a nil date */
+	for (int k = 0; k < 3; k++) {
+		mp_welcome(&w, 1);
+		mp_key(&w, "agents");
+		msgpack_pack_array(&w.pk, 1);
+		msgpack_pack_array(&w.pk, 9);
+		if (k == 1)
+			mp_bin(&w, 7, 16);
+		else
+			mp_key(&w, "HR/1");
+		mp_key(&w, "BJ01A00001");
+		msgpack_pack_str_with_body(&w.pk, "王芳", 6);
+		if (k == 0)
+			msgpack_pack_str_with_body(&w.pk, "a\0", 2);
+		else
+			mp_key(&w, "");
+		for (int f = 4; f < 8; f++)
+			mp_key(&w, "x");
+		if (k == 2)
+			msgpack_pack_nil(&w.pk);
+		else
+			mp_key(&w, "");
+		assert_int_equal(mp_decode(&w), FSY_EMALFORMED);
+	}
+	/* ... and the same tuple with none of those decodes */
+	mp_welcome(&w, 1);
+	mp_key(&w, "agents");
+	msgpack_pack_array(&w.pk, 1);
+	msgpack_pack_array(&w.pk, 9);
+	mp_key(&w, "HR/1");
+	mp_key(&w, "BJ01A00001");
+	msgpack_pack_str_with_body(&w.pk, "王芳", 6);
+	for (int f = 3; f < 9; f++)
+		mp_key(&w, "");
+	assert_int_equal(mp_decode(&w), FSY_OK);
+	/* an unknown key next to the roster is still skipped */
+	mp_welcome(&w, 2);
+	mp_key(&w, "branches");
+	msgpack_pack_array(&w.pk, 1);
+	msgpack_pack_nil(&w.pk);
+	mp_key(&w, "agents");
+	msgpack_pack_array(&w.pk, 1);
+	mp_roster_tuple(&w, 10, 0, "z", 1);
+	assert_int_equal(fsy_msg_decode((const uint8_t *)w.sb.data,
+	    w.sb.size, &d), FSY_OK);
+	assert_int_equal(d.u.welcome.nagents, 1);
+	assert_string_equal(d.u.welcome.agents[0].id, "x0");
+	assert_string_equal(d.u.welcome.agents[0].left_on, "z");
+	fsy_msg_free(&d);
+	msgpack_sbuffer_destroy(&w.sb);
+
+	fsy_buf_free(&b);
+	free(str);
+	free(tm);
+	free(ag);
+	free(s);
 }
 
 /* Integer fields at the edges of their ranges. */
@@ -2030,6 +2288,7 @@ main(void)
 		cmocka_unit_test(test_field_types),
 		cmocka_unit_test(test_tuple_types),
 		cmocka_unit_test(test_limits_decode),
+		cmocka_unit_test(test_welcome_roster),
 		cmocka_unit_test(test_int_ranges),
 		cmocka_unit_test(test_trailing_bytes),
 		cmocka_unit_test(test_zstd_rejects),
