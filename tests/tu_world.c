@@ -58,9 +58,10 @@ tw_open(tw_world_t *w, int per_agent, int nimp, tw_stats_t *stats,
 	for (int i = 0; i < 4; i++)
 		for (int k = 0; k < per_agent; k++, card++) {
 			char id[37], pid[37], pol[37];
-			fsy_uuid_v7(id);
-			fsy_uuid_v7(pid);
-			fsy_uuid_v7(pol);
+			/* fixed ids: picks in id order follow the seed */
+			snprintf(id, sizeof(id), "0190b001-0000-7000-8000-%012d", card);
+			snprintf(pid, sizeof(pid), "0190b002-0000-7000-8000-%012d", card);
+			snprintf(pol, sizeof(pol), "0190b003-0000-7000-8000-%012d", card);
 			snprintf(sql, sizeof(sql),
 			    "INSERT INTO customer(id, customer_id, card_no, name, "
 			    "gender, phone, rating, owner_agent_id, owner_since) "
