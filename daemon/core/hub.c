@@ -306,6 +306,110 @@ handle_hello(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_hello_t *h,
 	return fsy_msg_encode(&m, 0, out);
 }
 
+/* The roster a WELCOME carries (PROTOCOL.md §5): the device's agent and,
+ * when it has a team, every agent of that team — departed and
+ * disqualified ones too, so that old visits keep a name — and the team
+ * with its branch. Neither the performance score nor the reason of a
+ * disqualification leaves head office. */
+typedef struct roster {
+	fsy__arena_t arena;          /* the strings */
+	fsy_roster_team_t team;      /* the agent's team, if nteams */
+	uint32_t nteams;
+	fsy_roster_agent_t *agents;  /* heap; the device's own agent first */
+	uint32_t nagents;
+	int truncated;               /* 1: the team had more than the limit */
+} roster_t;
+
+static void
+roster_free(roster_t *r)
+{
+	fsy__arena_free(&r->arena);
+	free(r->agents);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Column i as a string in r's arena (NULL: ""), cut at FSY_MAX_STR bytes:
+ * one longer would make the whole WELCOME unsendable. NULL: no memory. */
+static const char *
+roster_col(roster_t *r, sqlite3_stmt *s, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	size_t n = t != NULL ? (size_t)sqlite3_column_bytes(s, i) : 0;
+
+	if (n > FSY_MAX_STR)
+		n = FSY_MAX_STR;
+	return fsy__arena_strndup(&r->arena, t != NULL ? t : "", n);
+}
+
+/* Reads the roster of agent_id into r (zeroed by the caller; freed with
+ * roster_free whatever the outcome). Returns FSY_OK, FSY_ENOMEM or a
+ * store error. */
+static int
+roster_load(fsy_store_t *st, const char *agent_id, roster_t *r)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ok = 1;
+
+	rc = fsy_store_stmt(st,
+	    "SELECT a.id, a.code, a.name, a.team_id, a.role, a.channel, "
+	    "a.status, a.hired_on, a.left_on FROM agent me, agent a "
+	    "WHERE me.id = ?1 AND (a.id = me.id OR a.team_id = me.team_id) "
+	    "ORDER BY a.id = me.id DESC, a.code, a.id LIMIT ?2", &s);
+	if (rc)
+		goto out;
+	sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, FSY_MAX_ROSTER + 1);
+	while (ok && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		fsy_roster_agent_t *g;
+		if (r->nagents == FSY_MAX_ROSTER) {
+			r->truncated = 1;
+			continue;
+		}
+		if (r->nagents % 64 == 0) {
+			g = realloc(r->agents, (r->nagents + 64) * sizeof(*g));
+			if (g == NULL) {
+				ok = 0;
+				break;
+			}
+			r->agents = g;
+		}
+		g = &r->agents[r->nagents];
+		const char **const f[] = {&g->id, &g->code, &g->name,
+		    &g->team_id, &g->role, &g->channel, &g->status,
+		    &g->hired_on, &g->left_on};
+		for (int i = 0; i < 9 && ok; i++)
+			ok = (*f[i] = roster_col(r, s, i)) != NULL;
+		r->nagents += (uint32_t)ok;
+	}
+	rc = ok ? fsy_store_err(st, rc) : FSY_ENOMEM;
+	sqlite3_reset(s);
+	if (rc)
+		goto out;
+
+	rc = fsy_store_stmt(st,
+	    "SELECT t.id, t.code, t.name, t.lead_agent_id, b.id, b.code, "
+	    "b.name FROM agent me JOIN team t ON t.id = me.team_id "
+	    "JOIN branch b ON b.id = t.branch_id WHERE me.id = ?1", &s);
+	if (rc)
+		goto out;
+	sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		fsy_roster_team_t *t = &r->team;
+		const char **const f[] = {&t->id, &t->code, &t->name,
+		    &t->lead_agent_id, &t->branch_id, &t->branch_code,
+		    &t->branch_name};
+		for (int i = 0; i < 7 && ok; i++)
+			ok = (*f[i] = roster_col(r, s, i)) != NULL;
+		r->nteams = (uint32_t)ok;
+		rc = SQLITE_DONE;
+	}
+	rc = ok ? fsy_store_err(st, rc) : FSY_ENOMEM;
+	sqlite3_reset(s);
+out:
+	return rc;
+}
+
 static int
 handle_auth(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_auth_t *a,
     fsy_buf_t *out)
@@ -367,13 +471,31 @@ handle_auth(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_auth_t *a,
 		reply_error(hub, rc, "device has no agent or state", 0, out);
 		return FSY_ECLOSED;
 	}
-	conn->authed = 1;
-	conn->lead = strcmp(role, "lead") == 0;
-	snprintf(conn->agent_id, sizeof(conn->agent_id), "%s", agent);
-	snprintf(m.u.welcome.agent_id, 37, "%s", agent);
-	m.u.welcome.role = conn->lead ? "lead" : "agent";
-	m.u.welcome.hub_time_ms = fsy_now_ms();
-	return fsy_msg_encode(&m, 0, out);
+	{
+		roster_t r;
+		memset(&r, 0, sizeof(r));
+		if ((rc = roster_load(st, agent, &r)) != FSY_OK) {
+			roster_free(&r);
+			reply_error(hub, rc, "hub store error (roster)", 1000, out);
+			return FSY_ECLOSED;
+		}
+		if (r.truncated)
+			hlog(hub, 1, "roster of agent %s cut at %d agents", agent,
+			    FSY_MAX_ROSTER);
+		conn->authed = 1;
+		conn->lead = strcmp(role, "lead") == 0;
+		snprintf(conn->agent_id, sizeof(conn->agent_id), "%s", agent);
+		snprintf(m.u.welcome.agent_id, 37, "%s", agent);
+		m.u.welcome.role = conn->lead ? "lead" : "agent";
+		m.u.welcome.hub_time_ms = fsy_now_ms();
+		m.u.welcome.teams = &r.team;
+		m.u.welcome.nteams = r.nteams;
+		m.u.welcome.agents = r.agents;
+		m.u.welcome.nagents = r.nagents;
+		rc = fsy_msg_encode(&m, hub->limits.compress, out);
+		roster_free(&r);
+		return rc;
+	}
 }
 
 /* ---- merge --------------------------------------------------------------- */
