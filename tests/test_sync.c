@@ -514,6 +514,223 @@ test_revoked_and_unknown_refused(void **state)
 	assert_int_equal(rc, FSY_EAUTH);
 }
 
+/* The laptop's roster, one line: code:name:team:role:status:left_on per
+ * agent by code, then code:name:branch per team. */
+static const char *
+roster_of(fsy_store_t *st)
+{
+	return tu_text(st, "SELECT ifnull((SELECT group_concat(x, ',') FROM "
+	    "(SELECT code || ':' || name || ':' || ifnull(team_id, '-') || ':' "
+	    "|| role || ':' || status || ':' || ifnull(left_on, '-') AS x "
+	    "FROM agent ORDER BY code)), '') || ' | ' || ifnull((SELECT "
+	    "group_concat(x, ',') FROM (SELECT t.code || ':' || t.name || ':' "
+	    "|| b.code || ':' || b.name AS x FROM team t JOIN branch b ON "
+	    "b.id = t.branch_id ORDER BY t.code)), '')");
+}
+
+static void
+assert_roster(fsy_store_t *st, const char *want)
+{
+	const char *got = roster_of(st);
+	if (strcmp(got, want) != 0)
+		fail_msg("roster\n got: %s\nwant: %s", got, want);
+}
+
+#define R_A1 "A1:Agent A1:t1:agent:employed:-"
+#define R_A2 "A2:Agent A2:t1:agent:employed:-"
+#define R_L1 "L1:Agent L1:t1:lead:employed:-"
+#define R_T1 "T1:一组:B1:北京分公司"
+#define R_T2 "T2:二组:B1:北京分公司"
+
+/* Every laptop learns the roster it may name: its agent, the agents of
+ * its team and the team with its branch; an agent without a team only
+ * itself. A move and a departure reach the laptops at their next round,
+ * the departed agent still named. The roster is not replicated data: the
+ * replicas still converge. */
+static void
+test_roster(void **state)
+{
+	(void)state;
+	tu_agent_t a4;
+	const char *a4_id = "0190a000-0000-7000-8000-0000000000a4";
+
+	/* before the first round a laptop knows nobody */
+	assert_int_equal(tu_int(W.lead.st, "SELECT count(*) FROM agent"), 0);
+	sync_all();
+	assert_roster(W.lead.st, R_A1 "," R_A2 "," R_L1 " | " R_T1);
+	assert_roster(W.a1.st, R_A1 "," R_A2 "," R_L1 " | " R_T1);
+	assert_roster(W.a2.st, R_A1 "," R_A2 "," R_L1 " | " R_T1);
+	assert_roster(W.a3.st, "A3:Agent A3:t2:agent:employed:- | " R_T2);
+	assert_int_equal(q(W.lead.st, "SELECT count(*) FROM branch WHERE "
+	    "id = 'b1' AND code = 'B1'"), 1);
+	assert_string_equal(tu_text(W.a1.st, "SELECT hired_on || channel FROM "
+	    "agent WHERE code = 'A2'"), "2015-01-01agency");
+	/* performance and disqualification reasons stay at head office */
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM agent WHERE "
+	    "performance != 0 OR status_reason IS NOT NULL"), 0);
+	/* nothing captured: the change log is empty, the hub saw no push */
+	assert_int_equal(tu_int(W.lead.st, "SELECT count(*) FROM change_log"), 0);
+	assert_string_equal(tu_text(W.lead.st, "SELECT value FROM meta WHERE "
+	    "key = 'roster_error'"), "");
+
+	/* an agent without a team: only itself */
+	tu_exec(W.h.st, "INSERT INTO agent(id, code, name, role, channel) "
+	    "VALUES ('0190a000-0000-7000-8000-0000000000a4', 'S4', '吴服务', "
+	    "'service', 'service')");
+	tu_agent_open(&W.h, &a4, "a4.db", a4_id);
+	tu_sync_ok(&W.h, &a4);
+	assert_roster(a4.st, "S4:吴服务:-:service:employed:- | ");
+	assert_int_equal(tu_int(a4.st, "SELECT count(*) FROM branch"), 0);
+	tu_agent_close(&a4);
+
+	/* A1 moves to team 2; A2 departs; head office renames the team */
+	xexec(W.h.st, "UPDATE agent SET team_id = 't2' WHERE id = '%s';"
+	    "UPDATE agent SET status = 'departed', left_on = '2026-11-20', "
+	    "status_reason = 'resigned' WHERE id = '%s';"
+	    "UPDATE team SET name = '精英一组' WHERE id = 't1'", A1, A2);
+	sync_all();
+	assert_roster(W.lead.st, "A2:Agent A2:t1:agent:departed:2026-11-20,"
+	    R_L1 " | T1:精英一组:B1:北京分公司");
+	assert_roster(W.a2.st, "A2:Agent A2:t1:agent:departed:2026-11-20,"
+	    R_L1 " | T1:精英一组:B1:北京分公司");
+	assert_roster(W.a1.st, "A1:Agent A1:t2:agent:employed:-,"
+	    "A3:Agent A3:t2:agent:employed:- | " R_T2);
+	assert_roster(W.a3.st, "A1:Agent A1:t2:agent:employed:-,"
+	    "A3:Agent A3:t2:agent:employed:- | " R_T2);
+	assert_int_equal(q(W.a2.st, "SELECT count(*) FROM agent WHERE "
+	    "status_reason IS NOT NULL"), 0);
+	/* the lead's laptop names A2's customers' owner still */
+	assert_int_equal(q(W.lead.st, "SELECT count(*) FROM customer c JOIN "
+	    "agent a ON a.id = c.owner_agent_id WHERE a.code = 'A2'"), 4);
+	assert_all_converged();
+}
+
+/* The WELCOME of one round goes through edit before the laptop sees it. */
+typedef void (*welcome_edit_t)(fsy_msg_welcome_t *w, void *arg);
+
+static int
+sync_edited(tu_agent_t *a, welcome_edit_t edit, void *arg)
+{
+	tu_hub_t *h = &W.h;
+	fsy_buf_t req = {0}, rep = {0};
+	fsy_msg_t m, r;
+	int rc, done = 0, n = 0;
+
+	memset(&h->conns[a->conn], 0, sizeof(h->conns[a->conn]));
+	rc = fsy_agent_session_start(&a->sess, &req);
+	while (rc == FSY_OK && !done) {
+		assert_true(n++ < 1000);
+		assert_int_equal(fsy_msg_decode(req.data, req.len, &m), FSY_OK);
+		rc = fsy_hub_handle(&h->hub, &h->conns[a->conn], &m, &rep);
+		fsy_msg_free(&m);
+		assert_int_equal(rc, FSY_OK);
+		assert_int_equal(fsy_msg_decode(rep.data, rep.len, &r), FSY_OK);
+		if (r.type == FSY_MSG_WELCOME)
+			edit(&r.u.welcome, arg);
+		rc = fsy_agent_session_step(&a->sess, &r, &req, &done);
+		fsy_msg_free(&r);
+	}
+	fsy_buf_free(&req);
+	fsy_buf_free(&rep);
+	return rc;
+}
+
+/* What a test does to a WELCOME roster (of A1's laptop). */
+typedef struct roster_edit {
+	int kind;                    /* see edit_roster */
+	fsy_roster_agent_t ag[8];    /* a copy of the agents, edited */
+	fsy_roster_team_t tm[2];
+} roster_edit_t;
+
+static void
+edit_roster(fsy_msg_welcome_t *w, void *arg)
+{
+	roster_edit_t *e = arg;
+
+	assert_true(w->nagents == 3 && w->nteams == 1);
+	memcpy(e->ag, w->agents, w->nagents * sizeof(*e->ag));
+	memcpy(e->tm, w->teams, w->nteams * sizeof(*e->tm));
+	w->agents = e->ag;
+	w->teams = e->tm;
+	switch (e->kind) {
+	case 0: /* a hub that sends no roster */
+		w->nagents = w->nteams = 0;
+		break;
+	case 1: /* an agent of a team not sent */
+		e->ag[2].team_id = "t9";
+		break;
+	case 2: /* a role the schema does not know */
+		e->ag[1].role = "trainee";
+		break;
+	case 3: /* the same code twice */
+		e->ag[1].code = e->ag[0].code;
+		break;
+	case 4: /* without the device's own agent (sent first) */
+		assert_string_equal(e->ag[0].id, w->agent_id);
+		w->agents = e->ag + 1;
+		w->nagents = 2;
+		break;
+	case 5: /* an agent without a code */
+		e->ag[2].code = "";
+		break;
+	default: /* a team without its branch id */
+		e->tm[0].branch_id = "";
+		break;
+	}
+}
+
+/* A roster the replica cannot take changes nothing, is recorded in meta
+ * roster_error, and does not hold back the round: the agent's changes
+ * are pushed and the hub's are pulled all the same. No roster at all
+ * (an older hub) leaves the one the laptop has. */
+static void
+test_roster_refused_keeps_old(void **state)
+{
+	(void)state;
+	static const char *const want[] = {NULL, "FOREIGN KEY", "CHECK",
+	    "UNIQUE", "is not in it", "has no code", "has no branch id"};
+	roster_edit_t e;
+	char before[1024], sql[256];
+
+	sync_all();
+	snprintf(before, sizeof(before), "%s", roster_of(W.a1.st));
+	assert_non_null(strstr(before, "A2:Agent A2"));
+	for (int k = 0; k < 7; k++) {
+		/* a write on the laptop and one at head office, each round */
+		snprintf(sql, sizeof(sql), "UPDATE customer SET phone = '1390000%04d' "
+		    "WHERE id = '%s'", k, W.c[0]);
+		tu_exec(W.a1.st, sql);
+		snprintf(sql, sizeof(sql), "UPDATE customer SET address = '路%d号' "
+		    "WHERE id = '%s'", k, W.c[1]);
+		tu_exec(W.h.st, sql);
+		memset(&e, 0, sizeof(e));
+		e.kind = k;
+		assert_int_equal(sync_edited(&W.a1, edit_roster, &e), FSY_OK);
+		assert_int_equal(W.a1.sess.state, FSY_AS_DONE);
+		assert_string_equal(roster_of(W.a1.st), before);
+		const char *err = tu_text(W.a1.st, "SELECT value FROM meta WHERE "
+		    "key = 'roster_error'");
+		if (want[k] == NULL)
+			assert_string_equal(err, "");
+		else if (strstr(err, want[k]) == NULL)
+			fail_msg("kind %d: roster_error '%s' lacks '%s'", k, err,
+			    want[k]);
+		assert_int_equal(q(W.h.st, "SELECT phone = '1390000%04d' FROM "
+		    "customer WHERE id = '%s'", k, W.c[0]), 1);
+		assert_int_equal(q(W.a1.st, "SELECT address = '路%d号' FROM "
+		    "customer WHERE id = '%s'", k, W.c[1]), 1);
+		assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM rejection"),
+		    0);
+	}
+	/* the next good roster is stored and clears the error */
+	tu_exec(W.h.st, "UPDATE agent SET name = '陈二' WHERE code = 'A2'");
+	tu_sync_ok(&W.h, &W.a1);
+	assert_non_null(strstr(roster_of(W.a1.st), "A2:陈二:t1"));
+	assert_string_equal(tu_text(W.a1.st, "SELECT value FROM meta WHERE "
+	    "key = 'roster_error'"), "");
+	assert_all_converged();
+}
+
 static int
 teardown(void **state)
 {
@@ -540,6 +757,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clock_ahead_clamped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disqualified_agent_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_and_unknown_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roster, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roster_refused_keeps_old, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -644,6 +644,131 @@ on_changes(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
 	return FSY_OK;
 }
 
+/* Binds v, or NULL for "" (how the roster sends SQL NULL). */
+static void
+bind_opt(sqlite3_stmt *q, int i, const char *v)
+{
+	if (v != NULL && v[0] != '\0')
+		sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+/* Runs a cached statement with up to 9 text parameters (NULL for ""). */
+static int
+roster_exec(fsy_store_t *st, const char *sql, const char *const *v, int n)
+{
+	sqlite3_stmt *q;
+	int rc = fsy_store_stmt(st, sql, &q);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < n; i++)
+		bind_opt(q, i + 1, v[i]);
+	rc = fsy_store_err(st, sqlite3_step(q));
+	sqlite3_reset(q);
+	return rc;
+}
+
+/*
+ * Replaces the laptop's branch, team and agent rows with a WELCOME's
+ * roster, and clears meta roster_error, in one transaction (these tables
+ * are not replicated: plain writes, nothing captured). An empty roster —
+ * from a hub that sends none — leaves them as they are. Returns FSY_OK;
+ * FSY_EPROTO when the
+ * replica cannot take the roster (it lacks the device's own agent, an id
+ * or code is empty, an entry comes twice, an agent's team was not sent, a
+ * value the schema refuses), with the entry and the reason in why and
+ * nothing changed; or a store error (nothing changed either).
+ */
+static int
+store_roster(fsy_store_t *st, const fsy_msg_welcome_t *w, char *why,
+    size_t whylen)
+{
+	const char *what = "", *code = "";
+	uint32_t i;
+	int rc = FSY_OK, own = 0;
+
+	why[0] = '\0';
+	if (w->nagents == 0)
+		goto out;
+	for (i = 0; i < w->nagents; i++) {
+		const fsy_roster_agent_t *g = &w->agents[i];
+		if (g->id[0] == '\0' || g->code[0] == '\0') {
+			snprintf(why, whylen, "roster: agent %u has no %s", i,
+			    g->id[0] == '\0' ? "id" : "code");
+			rc = FSY_EPROTO;
+			goto out;
+		}
+		own |= strcmp(g->id, w->agent_id) == 0;
+	}
+	for (i = 0; i < w->nteams; i++) {
+		const fsy_roster_team_t *t = &w->teams[i];
+		if (t->id[0] == '\0' || t->code[0] == '\0' ||
+		    t->branch_id[0] == '\0' || t->branch_code[0] == '\0') {
+			snprintf(why, whylen, "roster: team %u has no %s", i,
+			    t->id[0] == '\0' ? "id" : t->code[0] == '\0' ? "code"
+			    : t->branch_id[0] == '\0' ? "branch id"
+			    : "branch code");
+			rc = FSY_EPROTO;
+			goto out;
+		}
+	}
+	if (!own) {
+		snprintf(why, whylen, "roster: the device's agent %s is not in it",
+		    w->agent_id);
+		rc = FSY_EPROTO;
+		goto out;
+	}
+
+	if ((rc = fsy_store_begin(st)) != FSY_OK)
+		goto out;
+	/* agents refer to teams, teams to branches */
+	rc = fsy_store_exec(st, "DELETE FROM agent; DELETE FROM team; "
+	    "DELETE FROM branch");
+	for (i = 0; i < w->nteams && rc == FSY_OK; i++) {
+		const fsy_roster_team_t *t = &w->teams[i];
+		const char *const bv[] = {t->branch_id, t->branch_code,
+		    t->branch_name};
+		const char *const tv[] = {t->id, t->branch_id, t->code, t->name,
+		    t->lead_agent_id};
+		what = "team";
+		code = t->code;
+		/* teams of one branch each carry it */
+		rc = roster_exec(st, "INSERT INTO branch(id, code, name) "
+		    "VALUES (?1, ?2, ifnull(?3, '')) ON CONFLICT(id) DO NOTHING",
+		    bv, 3);
+		if (rc == FSY_OK)
+			rc = roster_exec(st, "INSERT INTO team(id, branch_id, code, "
+			    "name, lead_agent_id) VALUES (?1, ?2, ?3, ifnull(?4, ''), "
+			    "?5)", tv, 5);
+	}
+	for (i = 0; i < w->nagents && rc == FSY_OK; i++) {
+		const fsy_roster_agent_t *g = &w->agents[i];
+		const char *const av[] = {g->id, g->code, g->name, g->team_id,
+		    g->role, g->channel, g->status, g->hired_on, g->left_on};
+		what = "agent";
+		code = g->code;
+		rc = roster_exec(st, "INSERT INTO agent(id, code, name, team_id, "
+		    "role, channel, status, hired_on, left_on) VALUES (?1, ?2, "
+		    "ifnull(?3, ''), ?4, ?5, ?6, ?7, ?8, ?9)", av, 9);
+	}
+	if (rc == FSY_OK)
+		rc = fsy_store_meta_set_text(st, "roster_error", "");
+	if (rc == FSY_OK)
+		rc = fsy_store_commit(st);
+	if (rc) {
+		if (rc == FSY_ECONSTRAINT) {
+			snprintf(why, whylen, "roster: %s %s: %s", what, code,
+			    fsy_store_errmsg(st));
+			rc = FSY_EPROTO;
+		}
+		fsy_store_rollback(st);
+	}
+out:
+	return rc;
+}
+
 int
 fsy_agent_session_step(fsy_agent_session_t *s, const fsy_msg_t *r,
     fsy_buf_t *out, int *done)
@@ -699,6 +824,18 @@ fsy_agent_session_step(fsy_agent_session_t *s, const fsy_msg_t *r,
 		    (rc = fsy_store_meta_set_text(st, "agent_role",
 		    s->lead ? "lead" : "agent")) != FSY_OK)
 			return fail(s, rc, fsy_store_errmsg(st));
+		/* Who is who, for names on the laptop. A roster the replica
+		 * cannot take leaves the old one and the round goes on (names
+		 * never hold back the customers' data); why is kept in meta
+		 * roster_error, "" once a roster is stored. */
+		{
+			char why[256];
+			rc = store_roster(st, &r->u.welcome, why, sizeof(why));
+			if (rc == FSY_EPROTO)
+				rc = fsy_store_meta_set_text(st, "roster_error", why);
+			if (rc)
+				return fail(s, rc, fsy_store_errmsg(st));
+		}
 		if ((rc = meta_int(st, "push_acked", 0, &acked)) != FSY_OK)
 			return fail(s, rc, fsy_store_errmsg(st));
 		/* Resend what the hub may not have (it may have lost data), and
