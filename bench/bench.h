@@ -85,6 +85,8 @@ typedef struct bench_shape {
 	int64_t customers;      /* households */
 	int visit_years;        /* years of visit history */
 	int visits_per_year;    /* average visits per household and year */
+	int via_capture;        /* 1: through the capture triggers, row by row
+	                           (slow; bench_check_fill compares the paths) */
 } bench_shape_t;
 
 /* What bench_fill() wrote. */
@@ -109,6 +111,22 @@ void bench_hub_agent(fsy_store_t *hub, const char *agent_id, const char *code);
  */
 void bench_fill(fsy_store_t *hub, const char *agent_id,
     const bench_shape_t *sh, uint64_t seed, bench_fill_stats_t *stats);
+
+/* Fills a small book both ways (through the capture triggers; rows and
+ * versions written directly) into two hubs under dir and compares their
+ * col_version (every column, customer, value and global seq). Returns 0
+ * when they are the same, 1 when not. */
+int bench_check_fill(const char *dir);
+
+/*
+ * Makes an empty agent replica hold what a first sync would have given it,
+ * without the round: the agent's rows copied from the hub (capture off),
+ * the hub's device_scope and device_state, the replica's pull cursor and
+ * clock set as after the snapshots. The caller then syncs a round and
+ * checks that it moved nothing and that the content hashes are equal.
+ */
+void bench_seed_replica(fsy_store_t *hub, const char *hub_path,
+    fsy_store_t *agent, const char *device_id, const char *agent_id);
 
 /* Ids of a replica's rows, loaded once for the day's edits. */
 typedef struct bench_ids {

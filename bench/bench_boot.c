@@ -140,7 +140,7 @@ jnum(json_t *o, const char *key)
 void
 bench_wl_bootstrap(bench_ctx_t *c)
 {
-	bench_shape_t sh = {c->quick ? 200 : 2000, 5, 4};
+	bench_shape_t sh = {c->quick ? 200 : 2000, 5, 4, 0};
 	bench_fill_stats_t fs;
 	bench_device_t *devs = calloc((size_t)c->runs, sizeof(*devs));
 	double *round_s = calloc((size_t)c->runs, sizeof(double));

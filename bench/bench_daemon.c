@@ -33,7 +33,7 @@ bench_mkhub_main(int argc, char **argv)
 	const char *code = opt(argc, argv, "--agent-code", "A0001");
 	const char *id = opt(argc, argv, "--agent-id",
 	    "0190b000-0000-7000-8000-00000000a001");
-	bench_shape_t sh = {atoll(opt(argc, argv, "--customers", "2000")), 5, 4};
+	bench_shape_t sh = {atoll(opt(argc, argv, "--customers", "2000")), 5, 4, 0};
 	bench_fill_stats_t fs;
 	fsy_store_t *st;
 
