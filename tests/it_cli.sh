@@ -73,6 +73,10 @@ TEAM=$(fact "d['agents']['$LEAD']['team_code']")
 AG=$(fact "[c for c, a in sorted(d['agents'].items()) if a['team_code'] == '$TEAM' and a['role'] == 'agent' and a['status'] == 'employed'][0]")
 SVC=$(fact '[c for c, a in sorted(d["agents"].items()) if a["role"] == "service" and a["status"] == "employed"][0]')
 TOP=$(fact "max((int(a['performance']), c) for c, a in d['agents'].items() if a['team_code'] == '$TEAM' and a['status'] == 'employed')[1]")
+AG_NAME=$(fact "d['agents']['$AG']['name']")
+LEAD_NAME=$(fact "d['agents']['$LEAD']['name']")
+# code -> name of every agent in the files, as a Python dict
+NAMES=$(fact '{c: a["name"] for c, a in d["agents"].items()}')
 it_say "fixture: $(fact 'd["counts"]'); team $TEAM: lead $LEAD, agent $AG (top performer $TOP); service $SVC"
 
 # ---- head office: import and what it derives ----------------------------------
@@ -331,6 +335,12 @@ it_check "d['customer']['id'] == '$CID' and d['customer']['card_no'] == '$CARD' 
     "card $CARD: family, policies and visits as in the files ($CNO)"
 it_check "[v['happened_at'] for v in d['visits']] == sorted([v['happened_at'] for v in d['visits']], reverse=True) and all(o['card_no'] == '$CARD' for o in d['obligations'])" \
     "card: visits newest first, obligations named"
+# The laptop holds its team's roster (sent in WELCOME): the owner is named,
+# and so is every visit by a member of the team.
+it_check "(d['customer']['owner_agent_id'], d['customer']['owner_code'], d['customer']['owner_name']) == ('$AG_ID', '$AG', '$AG_NAME')" \
+    "card names the owner from the laptop's roster"
+it_check "all(v['agent_code'] is None or $NAMES[v['agent_code']] == v['agent_name'] for v in d['visits']) and all(v['agent_code'] == '$AG' for v in d['visits'] if v['agent_id'] == '$AG_ID')" \
+    "card: visits named by code and name"
 # Tiers: computed on the laptop, the same as head office's stored level and
 # head office's own evaluation; the gap is to the next level's floor.
 it_ok "$H" tiers --customer "$CARD"
@@ -532,20 +542,27 @@ EOF
 it_ok "$LD" team activity
 it_check "'$VISIT1' in [v['id'] for v in d['visits']] and '$VISIT2' in [v['id'] for v in d['visits']]" \
     "team activity shows the agent's new visits"
-# (Agents are named by id: laptops hold no roster, so agent_code and
-# agent_name are null there, and --agent takes ids only.)
-it_check "[(v['agent_id'], v['card_no'], v['late_record'], v['customer_said']) for v in d['visits'] if v['id'] in ('$VISIT1', '$VISIT2')] == [('$AG_ID', '$CARD', 0, '想给孩子买教育金'), ('$AG_ID', '$CARD', 1, 'late record')]" \
-    "team activity: agent, card, lateness of the new visits"
-it_check "[(a['visits'] >= 2 and a['late_records'] >= 1) for a in d['agents'] if a['agent_id'] == '$AG_ID'] == [True]" \
-    "team activity: the agent's counts"
-it_ok "$LD" team activity --agent "$LEAD_ID"
-it_check "all(v['agent_id'] == '$LEAD_ID' for v in d['visits']) and all(a['agent_id'] == '$LEAD_ID' for a in d['agents'])" \
-    "team activity --agent"
-it_ok "$LD" agenda --agent "$AG_ID"
-it_check "d['agent_id'] == '$AG_ID'" "agenda --agent on the lead's laptop"
+# Agents are named from the roster the lead's laptop got in WELCOME (the
+# team's agents, departed ones too), and --agent takes their codes.
+it_check "[(v['agent_id'], v['agent_code'], v['agent_name'], v['card_no'], v['late_record'], v['customer_said']) for v in d['visits'] if v['id'] in ('$VISIT1', '$VISIT2')] == [('$AG_ID', '$AG', '$AG_NAME', '$CARD', 0, '想给孩子买教育金'), ('$AG_ID', '$AG', '$AG_NAME', '$CARD', 1, 'late record')]" \
+    "team activity: agent (code and name), card, lateness of the new visits"
+it_check "[(a['agent_code'], a['agent_name'], a['visits'] >= 2 and a['late_records'] >= 1) for a in d['agents'] if a['agent_id'] == '$AG_ID'] == [('$AG', '$AG_NAME', True)]" \
+    "team activity: the agent's counts, named"
+it_check "all(a['agent_code'] is None or $NAMES[a['agent_code']] == a['agent_name'] for a in d['agents'])" \
+    "team activity: every named agent has the name in the files"
+it_ok "$LD" team activity --agent "$LEAD" --since 2000-01-01
+it_check "all((v['agent_id'], v['agent_code'], v['agent_name']) == ('$LEAD_ID', '$LEAD', '$LEAD_NAME') for v in d['visits']) and all((a['agent_id'], a['agent_code']) == ('$LEAD_ID', '$LEAD') for a in d['agents'])" \
+    "team activity --agent CODE"
+it_ok "$LD" team activity --agent "$AG"
+it_check "'$VISIT1' in [v['id'] for v in d['visits']] and all(v['agent_id'] == '$AG_ID' for v in d['visits']) and [a['agent_code'] for a in d['agents']] == ['$AG']" \
+    "team activity --agent CODE of an agent of the team"
+it_rc 4 "$LD" team activity --agent BJ01A99999
+it_err_has "no agent BJ01A99999"
+it_ok "$LD" agenda --agent "$AG"
+it_check "d['agent_id'] == '$AG_ID'" "agenda --agent CODE on the lead's laptop"
 it_ok "$LD" card "$CARD"
-it_check "d['customer']['phone'] == '$P_X1' and '$VISIT1' in [v['id'] for v in d['visits']]" \
-    "the lead reads the card"
+it_check "d['customer']['phone'] == '$P_X1' and '$VISIT1' in [v['id'] for v in d['visits']] and (d['customer']['owner_code'], d['customer']['owner_name']) == ('$AG', '$AG_NAME')" \
+    "the lead reads the card, the owner named"
 it_rc 5 "$LD" visit add --customer "$CARD" --channel visit
 it_err_has "this is a team lead's laptop: the team's customers are read-only here"
 it_rc 5 "$LD" edit "$CARD" --phone 13900009999
@@ -635,6 +652,14 @@ N_TEAM_NOW=$(($(owned "$LEAD") + $(owned "$AG") + $(owned $NEW)))
 it_ok "$LD" status
 it_check "d['customers'] == $N_TEAM_NOW and d['customers'] < $N_TEAM + 2" \
     "the lead's laptop lost the customers that left the team"
+# The departed agent and the disqualified hire stay in the lead's roster:
+# named by code, their visits keep a name.
+it_ok "$LD" team activity --agent "$AG" --since 2000-01-01
+it_check "all((v['agent_id'], v['agent_code'], v['agent_name']) == ('$AG_ID', '$AG', '$AG_NAME') for v in d['visits'])" \
+    "team activity --agent names the departed agent"
+it_ok "$LD" team activity --agent $NEW --since 2000-01-01
+it_check "d['visits'] == [] and d['agents'] == []" \
+    "team activity --agent names the disqualified hire"
 it_jcheck "$T/depart.json" "[m['to_agent'] for m in d['moved'] if m['customer_id'] == '$CID'] == ['$SVC']" \
     "customer $CARD did not go to $SVC"
 it_ok "$SV" card "$CARD"

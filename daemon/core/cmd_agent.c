@@ -300,8 +300,12 @@ cmd_card(fsy__cmd_t *c)
 			goto out;                                              \
 		}                                                              \
 	} while (0)
-	PART("customer", fsy__cmd_row(c, &rc, "SELECT *, " AGE_SQL("birth_date")
-	    " AS age FROM customer WHERE id = ?1", "tt", id, day));
+	/* owner and visit authors named from the roster the laptop got at
+	 * its last sync (NULL for someone outside it) */
+	PART("customer", fsy__cmd_row(c, &rc, "SELECT k.*, "
+	    AGE_SQL("k.birth_date") " AS age, o.code AS owner_code, o.name AS "
+	    "owner_name FROM customer k LEFT JOIN agent o ON o.id = "
+	    "k.owner_agent_id WHERE k.id = ?1", "tt", id, day));
 	PART("family", fsy__cmd_rows(c, &rc, "SELECT id, relation, name, "
 	    "gender, birth_date, " AGE_SQL("birth_date") " AS age, occupation, "
 	    "health_notes FROM person WHERE customer_id = ?1 AND deleted = 0 "
@@ -315,11 +319,13 @@ cmd_card(fsy__cmd_t *c)
 	    "sum_assured_fen, account_value_fen, annuity_converted, "
 	    "beneficiary, soliciting_agent_id FROM policy WHERE customer_id = ?1 "
 	    "AND deleted = 0 ORDER BY external, issue_date, id", "t", id));
-	PART("visits", fsy__cmd_rows(c, &rc, "SELECT id, happened_at, "
-	    "recorded_at, received_at, late, agent_id, device_id, place, "
-	    "channel, topic, policy_id, customer_said, next_step FROM visit "
-	    "WHERE customer_id = ?1 ORDER BY happened_at DESC, recorded_at "
-	    "DESC, id DESC", "t", id));
+	PART("visits", fsy__cmd_rows(c, &rc, "SELECT v.id, v.happened_at, "
+	    "v.recorded_at, v.received_at, v.late, v.agent_id, a.code AS "
+	    "agent_code, a.name AS agent_name, v.device_id, v.place, v.channel, "
+	    "v.topic, v.policy_id, v.customer_said, v.next_step FROM visit v "
+	    "LEFT JOIN agent a ON a.id = v.agent_id WHERE v.customer_id = ?1 "
+	    "ORDER BY v.happened_at DESC, v.recorded_at DESC, v.id DESC", "t",
+	    id));
 	PART("needs", fsy__cmd_rows(c, &rc, "SELECT id, kind, note, status, "
 	    "created_at FROM need WHERE customer_id = ?1 AND deleted = 0 "
 	    "ORDER BY created_at, id", "t", id));
