@@ -6,6 +6,8 @@
 #                      agents with a device each ($T/agents, DEV_lapN,
 #                      CODE_lapN), frames bounded to 7 changes
 #   tt_lap_start NAME  starts (or restarts) laptop NAME against $TT_HUB_URL
+#                      (logging to the FIFO $T/NAME.fifo when there is one,
+#                      else to $T/NAME.log; $TT_LAP_PREFIX runs before it)
 #   tt_interval SECS   every laptop's sync_interval, reloaded (SIGHUP)
 #   tt_writers_start   a writer per laptop: `visit add` without pause, each
 #                      with a unique text, "TEXT EXIT" per call in
@@ -94,7 +96,11 @@ max_changes = 7
 EOF
 	fi
 	rm -f "$T/$1/fieldsyncd.sock"
-	${TT_LAP_PREFIX:-} "$FSYD" --config "$T/$1.ini" >>"$T/$1.log" 2>&1 &
+	if [ -p "$T/$1.fifo" ]; then # it_full.sh: the log through a pipe
+		${TT_LAP_PREFIX:-} "$FSYD" --config "$T/$1.ini" >"$T/$1.fifo" 2>&1 &
+	else
+		${TT_LAP_PREFIX:-} "$FSYD" --config "$T/$1.ini" >>"$T/$1.log" 2>&1 &
+	fi
 	_pid=$!
 	IT_PIDS="$IT_PIDS $_pid"
 	eval "PID_$1=$_pid"
@@ -134,7 +140,7 @@ tt_interval() {
 # tt_writer NAME — the loop of one writer (in the background)
 tt_writer() {
 	_i=0
-	while [ ! -f "$T/stop" ]; do
+	while [ -d "$T" ] && [ ! -f "$T/stop" ]; do
 		_i=$((_i + 1))
 		eval "_ws=\$SOCK_$1"
 		if [ $((_i % 20)) = 1 ] || [ ! -s "$T/$1.cards" ]; then
@@ -162,6 +168,7 @@ tt_writers_start() {
 	for _l in lap1 lap2 lap3; do
 		tt_writer $_l &
 		eval "TT_W_$_l=$!"
+		IT_PIDS="$IT_PIDS $!" # stopped by it_cleanup if the test fails
 	done
 }
 
