@@ -98,8 +98,12 @@ typedef struct bench_fill_stats {
 /* Adds the branch and team rows every bench hub has (b1 / t1). */
 void bench_hub_init(fsy_store_t *hub);
 
-/* Adds an employed agent in team t1. */
-void bench_hub_agent(fsy_store_t *hub, const char *agent_id, const char *code);
+/* Adds a team of branch b1. */
+void bench_hub_team(fsy_store_t *hub, const char *team_id, const char *code);
+
+/* Adds an employed agent in a team (bench_hub_init makes t1). */
+void bench_hub_agent(fsy_store_t *hub, const char *agent_id, const char *code,
+    const char *team_id);
 
 /*
  * Writes a book of sh->customers households owned by agent_id into the hub

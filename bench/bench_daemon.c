@@ -42,7 +42,7 @@ bench_mkhub_main(int argc, char **argv)
 	bench_rm_db(db);
 	st = bench_open(db, FSY_ROLE_HUB, NULL);
 	bench_hub_init(st);
-	bench_hub_agent(st, id, code);
+	bench_hub_agent(st, id, code, "t1");
 	bench_fill(st, id, &sh, 1, &fs);
 	bench_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)");
 	fsy_store_close(st);

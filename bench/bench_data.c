@@ -183,16 +183,33 @@ bench_hub_init(fsy_store_t *hub)
 }
 
 void
-bench_hub_agent(fsy_store_t *hub, const char *agent_id, const char *code)
+bench_hub_team(fsy_store_t *hub, const char *team_id, const char *code)
+{
+	sqlite3_stmt *s = prep(hub, "INSERT INTO team(id, branch_id, code, name) "
+	    "VALUES (?, 'b1', ?, ?)");
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s组", code);
+	TXT(s, 1, team_id);
+	TXT(s, 2, code);
+	TXT(s, 3, name);
+	step(hub, s);
+	sqlite3_finalize(s);
+}
+
+void
+bench_hub_agent(fsy_store_t *hub, const char *agent_id, const char *code,
+    const char *team_id)
 {
 	sqlite3_stmt *s = prep(hub, "INSERT INTO agent(id, code, name, team_id, "
-	    "role, hired_on) VALUES (?, ?, ?, 't1', 'agent', '2015-03-01')");
+	    "role, hired_on) VALUES (?, ?, ?, ?, 'agent', '2015-03-01')");
 	char name[64];
 
 	snprintf(name, sizeof(name), "业务员%s", code);
 	TXT(s, 1, agent_id);
 	TXT(s, 2, code);
 	TXT(s, 3, name);
+	TXT(s, 4, team_id);
 	step(hub, s);
 	sqlite3_finalize(s);
 }
@@ -534,8 +551,8 @@ bench_check_fill(const char *dir)
 	y = bench_open(b, FSY_ROLE_HUB, NULL);
 	bench_hub_init(x);
 	bench_hub_init(y);
-	bench_hub_agent(x, "0190b000-0000-7000-8000-00000000c001", "C1");
-	bench_hub_agent(y, "0190b000-0000-7000-8000-00000000c001", "C1");
+	bench_hub_agent(x, "0190b000-0000-7000-8000-00000000c001", "C1", "t1");
+	bench_hub_agent(y, "0190b000-0000-7000-8000-00000000c001", "C1", "t1");
 	sh.via_capture = 1;
 	bench_fill(x, "0190b000-0000-7000-8000-00000000c001", &sh, 5, NULL);
 	bench_fill(x, "0190b000-0000-7000-8000-00000000c001", &sh, 6, NULL);

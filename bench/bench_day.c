@@ -70,7 +70,7 @@ setup_own(bench_ctx_t *c, replica_t *rp, const char *name, const char *agent,
 	bench_rm_db(rp->agent_path);
 	rp->hub = bench_open(rp->hub_path, FSY_ROLE_HUB, NULL);
 	bench_hub_init(rp->hub);
-	bench_hub_agent(rp->hub, agent, "A0002");
+	bench_hub_agent(rp->hub, agent, "A0002", "t1");
 	t = bench_now();
 	bench_fill(rp->hub, agent, &sh, seed, &fs);
 	rp->setup_fill_s = bench_now() - t;

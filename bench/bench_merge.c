@@ -349,8 +349,17 @@ bench_wl_merge(bench_ctx_t *c)
 		char code[16];
 		snprintf(s->agent, sizeof(s->agent),
 		    "0190b000-0000-7000-8000-%012x", 0x100000u + i);
+		char team[16];
 		snprintf(code, sizeof(code), "S%05u", i);
-		bench_hub_agent(st, s->agent, code);
+		/* teams of ten, as in a branch (a team's roster travels in
+		 * every WELCOME) */
+		snprintf(team, sizeof(team), "st%u", i / 10);
+		if (i % 10 == 0) {
+			char tcode[16];
+			snprintf(tcode, sizeof(tcode), "ST%03u", i / 10);
+			bench_hub_team(st, team, tcode);
+		}
+		bench_hub_agent(st, s->agent, code, team);
 		bench_fill(st, s->agent, &sh, 100 + i, NULL);
 	}
 	bench_exec(st, "BEGIN");
