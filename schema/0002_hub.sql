@@ -28,7 +28,8 @@ CREATE TABLE device_state (
 	log_seq       INTEGER NOT NULL DEFAULT 0,  -- its last log seq, as it reported
 	oldest_pending_at TEXT,                    -- age of its oldest unpushed change
 	rejections    INTEGER NOT NULL DEFAULT 0,
-	scope_hash    BLOB                         -- device's replica hash, as reported
+	scope_hash    BLOB,                        -- device's replica hash, as reported
+	scope_gseq    INTEGER NOT NULL DEFAULT 0   -- scope found settled up to this gseq
 ) WITHOUT ROWID;
 
 -- Customers a device holds, as far as the hub knows.
@@ -46,6 +47,7 @@ CREATE TABLE device_scope (
 	PRIMARY KEY (device_id, customer_id)
 ) WITHOUT ROWID;
 CREATE INDEX device_scope_customer ON device_scope(customer_id);
+CREATE INDEX device_scope_state ON device_scope(device_id, state, snap_gseq);
 
 -- The winning version of every replicated column (tbl, col: indexes into
 -- the table descriptors of daemon/core/tables.c). gseq is the hub's global

@@ -1561,6 +1561,10 @@ pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 	return rc;
 }
 
+/* Above this many versions newer than a device's position, a pull walks
+ * the device's customers instead of the versions (see pull_batch). */
+#define PULL_BY_GSEQ_MAX 200000
+
 /* Column changes above the cursor for customers held. */
 static int
 pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
@@ -1570,7 +1574,7 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	uint32_t limit = hub->limits.max_changes, n = 0;
 	size_t bytes = 0, max_bytes = hub->limits.max_bytes;
 	sqlite3_stmt *s;
-	int64_t g, last = p->cursor;
+	int64_t g, last = p->cursor, floor = 0;
 	int rc, more = 0;
 	fsy_change_t *ch;
 
@@ -1583,12 +1587,39 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	ch = fsy__arena_alloc(a, (size_t)limit * sizeof(*ch));
 	if (ch == NULL)
 		return FSY_ENOMEM;
-	rc = fsy_store_stmt(st,
-	    "SELECT cv.tbl, cv.col, cv.row_id, cv.customer_id, cv.val, cv.hlc, "
-	    "cv.gseq, cv.site FROM device_scope ds JOIN col_version cv "
-	    "ON cv.customer_id = ds.customer_id "
-	    "WHERE ds.device_id = ?1 AND ds.state = 0 AND cv.gseq > ?2 "
-	    "AND cv.gseq > ds.snap_gseq ORDER BY cv.gseq", &s);
+	/* Two plans for one result. Few versions newer than what the device
+	 * has (its cursor, or the oldest snapshot it holds when that is
+	 * newer — a laptop just filled): walk those versions in gseq order
+	 * and keep the device's customers, a cost that follows the changes.
+	 * Many (a laptop back after months): walk the device's customers. */
+	rc = fsy_store_stmt(st, "SELECT ifnull(min(snap_gseq), 0) FROM "
+	    "device_scope WHERE device_id = ? AND state = 0", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		floor = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_ROW ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	if (rc)
+		return rc;
+	if (floor < p->cursor)
+		floor = p->cursor;
+	if (g - floor <= PULL_BY_GSEQ_MAX)
+		rc = fsy_store_stmt(st,
+		    "SELECT cv.tbl, cv.col, cv.row_id, cv.customer_id, cv.val, "
+		    "cv.hlc, cv.gseq, cv.site FROM col_version cv "
+		    "WHERE cv.gseq > ?2 AND EXISTS (SELECT 1 FROM device_scope ds "
+		    "WHERE ds.device_id = ?1 AND ds.customer_id = cv.customer_id "
+		    "AND ds.state = 0 AND cv.gseq > ds.snap_gseq) ORDER BY cv.gseq",
+		    &s);
+	else
+		rc = fsy_store_stmt(st,
+		    "SELECT cv.tbl, cv.col, cv.row_id, cv.customer_id, cv.val, "
+		    "cv.hlc, cv.gseq, cv.site FROM device_scope ds JOIN "
+		    "col_version cv ON cv.customer_id = ds.customer_id "
+		    "WHERE ds.device_id = ?1 AND ds.state = 0 AND cv.gseq > ?2 "
+		    "AND cv.gseq > ds.snap_gseq ORDER BY cv.gseq", &s);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
@@ -1624,6 +1655,74 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	return FSY_OK;
 }
 
+/*
+ * Whether this device's scope must be compared with who owns what: 1 when
+ * a revoke or snapshot is under way (a state other than held), when an
+ * owner changed since the scope was last found settled (device_state.
+ * scope_gseq), or always for a team lead (whose scope also follows the
+ * roster, which has no versions); 0 when nothing can have changed, so a
+ * round's cost follows the changes, not the size of the book. Negative:
+ * a store error.
+ */
+static int
+scope_unsettled(fsy_store_t *st, const fsy_hub_conn_t *conn, int64_t *since)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*since = 0;
+	if (conn->lead)
+		return 1;
+	rc = fsy_store_stmt(st, "SELECT scope_gseq FROM device_state WHERE "
+	    "device_id = ?", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*since = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	if (rc)
+		return rc;
+	if (*since == 0)
+		return 1;
+	rc = fsy_store_stmt(st,
+	    "SELECT EXISTS (SELECT 1 FROM device_scope WHERE device_id = ?1 "
+	    "AND state IN (1, 2)) OR EXISTS (SELECT 1 FROM col_version WHERE "
+	    "gseq > ?2 AND tbl = ?3 AND col = ?4)", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, *since);
+	sqlite3_bind_int(s, 3, FSY_T_CUSTOMER);
+	sqlite3_bind_int(s, 4, fsy_col_find(FSY_T_CUSTOMER, "owner_agent_id"));
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) != 0
+	                      : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Records that the device's scope matched ownership as of global seq g. */
+static int
+scope_settle(fsy_store_t *st, const fsy_hub_conn_t *conn, int64_t g)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (conn->lead)
+		return FSY_OK;
+	rc = fsy_store_stmt(st, "UPDATE device_state SET scope_gseq = ?2 "
+	    "WHERE device_id = ?1", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, g > 0 ? g : 1);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
 static int
 handle_pull(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
     fsy_buf_t *out)
@@ -1632,6 +1731,7 @@ handle_pull(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	fsy__arena_t a = {0};
 	sqlite3_stmt *s;
 	fsy_msg_t m;
+	int64_t scope_gseq = 0, g = 0;
 	char at[21];
 	int rc;
 
@@ -1642,11 +1742,23 @@ handle_pull(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 		goto fail;
 	if ((rc = record_acks(st, conn, p)) != FSY_OK)
 		goto fail;
-	if ((rc = pull_revokes(hub, conn, &m, &a, 5000)) != FSY_OK)
+	if ((rc = scope_unsettled(st, conn, &scope_gseq)) < 0)
 		goto fail;
-	if (m.type != FSY_MSG_REVOKE &&
-	    (rc = pull_snapshots(hub, conn, &m, &a)) != FSY_OK)
-		goto fail;
+	if (rc == 1) {
+		if ((rc = max_gseq(st, &g)) != FSY_OK)
+			goto fail;
+		if ((rc = pull_revokes(hub, conn, &m, &a, 5000)) != FSY_OK)
+			goto fail;
+		if (m.type != FSY_MSG_REVOKE &&
+		    (rc = pull_snapshots(hub, conn, &m, &a)) != FSY_OK)
+			goto fail;
+		/* Nothing to revoke or send whole: the scope is settled as of
+		 * g, and later pulls skip these scope-wide queries until an
+		 * owner changes. */
+		if (m.type != FSY_MSG_REVOKE && m.type != FSY_MSG_SNAPSHOT &&
+		    (rc = scope_settle(st, conn, g)) != FSY_OK)
+			goto fail;
+	}
 	if (m.type != FSY_MSG_REVOKE && m.type != FSY_MSG_SNAPSHOT &&
 	    (rc = pull_batch(hub, conn, p, &m, &a)) != FSY_OK)
 		goto fail;

@@ -52,6 +52,15 @@ int
 fsy_store_set_capture(fsy_store_t *st, int on)
 {
 	int old = st->capture;
+
+	/* With capture off the triggers would only evaluate their WHEN
+	 * clause, but SQLite still sets up a trigger frame and a statement
+	 * savepoint per row: turning them off halves the cost of applying
+	 * remote changes (docs/BENCHMARKS.md). Cached statements are
+	 * re-prepared by SQLite on their next use. */
+	if (on != old && st->db != NULL)
+		(void)sqlite3_db_config(st->db, SQLITE_DBCONFIG_ENABLE_TRIGGER,
+		    on ? 1 : 0, (int *)NULL);
 	st->capture = on;
 	return old;
 }
