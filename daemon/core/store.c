@@ -724,6 +724,12 @@ fsy_store_open(const char *path, fsy_role_t role, const char *site,
 		rc = fsy_store_err(st, rc);
 		goto fail;
 	}
+	/* Head office serves every laptop from one store: give it a page
+	 * cache that holds the hot part of col_version (64 MiB). A laptop
+	 * keeps SQLite's default (2 MiB): it must stay small when idle. */
+	if (role == FSY_ROLE_HUB &&
+	    (rc = fsy_store_exec(st, "PRAGMA cache_size = -65536")) != FSY_OK)
+		goto fail;
 	if ((rc = migrate(st)) != FSY_OK)
 		goto fail;
 	if ((rc = fsy_store_begin(st)) != FSY_OK)
