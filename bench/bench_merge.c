@@ -432,13 +432,14 @@ bench_wl_merge(bench_ctx_t *c)
 		uint32_t n = levels[l];
 		double rate[64], rrate[64], p50[64], p99[64], s50[64], s99[64];
 		double changes = 0;
-		json_t *o = json_object();
+		json_t *o;
 		char key[16];
 		/* 1,000 agents push 650,000 changes a run: 3 runs of that level
 		 * keep the suite within its time */
 		int runs = n >= 1000 && c->runs > 3 ? 3 : c->runs;
 		if (n > nagents)
 			break;
+		o = json_object();
 		for (int r = 0; r < runs; r++) {
 			for (uint32_t i = 0; i < n; i++)
 				sim_day(&sims[i]);
