@@ -5,11 +5,12 @@
 # tests/it_torture_lib.sh); between them fsyproxy (client/tools), which at
 # random drops chunks of bytes, cuts connections in the middle of a frame,
 # sends chunks twice or out of order, holds connections still for 30 s,
-# delays everything by up to 40 ms, and refuses connections. Over TLS each
+# delays everything by up to 10 ms, and refuses connections. Over TLS each
 # of these ends as a failed handshake, a record that does not
 # authenticate, a closed connection or a round timeout, at any point of a
-# round. Meanwhile every laptop records visits through the CLI without
-# pause and head office moves customers between the agents.
+# round. Meanwhile every laptop records visits through the CLI (a tenth
+# of a second between calls) and head office moves customers between the
+# agents.
 #
 # Then the proxy relays faithfully and tt_check verifies: every visit the
 # CLI reported saved is at head office exactly once (none doubled by a
@@ -66,8 +67,9 @@ it_sync "$SOCK_lap1" "$SOCK_lap2" "$SOCK_lap3"
 it_say "hub, proxy on $PPORT, 3 laptops; first sync done"
 
 tt_interval 10
-proxy --drop 4 --cut 8 --dup 4 --reorder 4 --stall 3 --refuse 60 --delay 40
-tt_writers_start
+# per chunk of bytes (a round has tens of them): about half the rounds fail
+proxy --drop 2 --cut 4 --dup 2 --reorder 2 --stall 1 --refuse 50 --delay 10
+TT_PAUSE=0.1 tt_writers_start
 TT_MOVES=0
 end=$(($(date +%s) + SECS))
 while [ "$(date +%s)" -lt $end ]; do

@@ -9,9 +9,9 @@
 #                      (logging to the FIFO $T/NAME.fifo when there is one,
 #                      else to $T/NAME.log; $TT_LAP_PREFIX runs before it)
 #   tt_interval SECS   every laptop's sync_interval, reloaded (SIGHUP)
-#   tt_writers_start   a writer per laptop: `visit add` without pause, each
-#                      with a unique text, "TEXT EXIT" per call in
-#                      $T/NAME.calls
+#   tt_writers_start   a writer per laptop: `visit add` without pause (or
+#                      $TT_PAUSE seconds between calls), each with a unique
+#                      text, "TEXT EXIT" per call in $T/NAME.calls
 #   tt_writers_stop
 #   tt_move            head office moves a customer between the agents
 #   tt_check           with every daemon running: sync, every laptop's hash
@@ -158,6 +158,7 @@ tt_writer() {
 		    --channel visit --said "$1-$_i" >/dev/null 2>"$T/$1.werr"
 		_rc=$?
 		echo "$1-$_i $_rc" >>"$T/$1.calls"
+		[ -n "${TT_PAUSE:-}" ] && sleep "$TT_PAUSE"
 		[ $_rc -ne 0 ] && [ $_rc -ne 3 ] && [ $_rc -ne 4 ] &&
 			cp "$T/$1.werr" "$T/$1.werr.$_rc"
 	done
@@ -234,7 +235,8 @@ EOF
 
 tt_check() {
 	tt_interval 3600
-	it_sync "$SOCK_lap1" "$SOCK_lap2" "$SOCK_lap3"
+	# the backlog of a long run may take a while
+	IT_WAIT=180 it_sync "$SOCK_lap1" "$SOCK_lap2" "$SOCK_lap3"
 	it_sync "$SOCK_lap1" "$SOCK_lap2" "$SOCK_lap3"
 	for _l in lap1 lap2 lap3; do
 		eval "_lc=\$CODE_$_l; _ls=\$SOCK_$_l"
