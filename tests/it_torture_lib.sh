@@ -154,13 +154,14 @@ tt_writer() {
 		_n=$(wc -l <"$T/$1.cards" 2>/dev/null || echo 0)
 		[ "${_n:-0}" -gt 0 ] || { sleep 0.2; continue; }
 		_card=$(sed -n "$((_i % _n + 1))p" "$T/$1.cards")
+		[ -n "$_card" ] || { sleep 0.2; continue; } # no customer left
 		"$FSY" --socket "$_ws" --timeout 5 visit add --customer "$_card" \
 		    --channel visit --said "$1-$_i" >/dev/null 2>"$T/$1.werr"
 		_rc=$?
 		echo "$1-$_i $_rc" >>"$T/$1.calls"
 		[ -n "${TT_PAUSE:-}" ] && sleep "$TT_PAUSE"
 		[ $_rc -ne 0 ] && [ $_rc -ne 3 ] && [ $_rc -ne 4 ] &&
-			cp "$T/$1.werr" "$T/$1.werr.$_rc"
+			echo "card '$_card' of $_n: $(cat "$T/$1.werr")" >>"$T/$1.werr.$_rc"
 	done
 }
 
