@@ -2,7 +2,8 @@
  * fsy_bench.c — the fieldsync benchmark suite (docs/BENCHMARKS.md).
  *
  *   fsy_bench --workdir DIR --out results.json --md results.md
- *             [--daemon-json FILE] [--runs N] [--quick] [--only 1,2,3,5]
+ *             [--daemon-json FILE] [--commit ID] [--runs N] [--quick]
+ *             [--only 1,2,3,5]
  *   fsy_bench mkhub --db PATH [--customers N]   (for bench/daemon.sh)
  *
  * Runs the workloads, writes every figure (medians of --runs runs, at
@@ -181,11 +182,17 @@ settings(bench_ctx_t *c)
 	bench_set_str(s, "journal_mode", jm ? jm : "?");
 	sqlite3_finalize(q);
 	bench_set_int(s, "synchronous", bench_int(st, "PRAGMA synchronous"));
-	bench_set_str(s, "note", "synchronous 2 = FULL; every store is opened "
-	    "with fsy_store_open(), the daemons' settings");
-	json_object_set_new(c->res, "store_settings", s);
+	bench_set_int(s, "hub_cache_size", bench_int(st, "PRAGMA cache_size"));
 	fsy_store_close(st);
 	bench_rm_db(bench_path(c, "settings.db"));
+	st = bench_open(bench_path(c, "settings.db"), FSY_ROLE_AGENT, NULL);
+	bench_set_int(s, "replica_cache_size", bench_int(st, "PRAGMA cache_size"));
+	fsy_store_close(st);
+	bench_rm_db(bench_path(c, "settings.db"));
+	bench_set_str(s, "note", "synchronous 2 = FULL; cache_size < 0: KiB of "
+	    "page cache; every store is opened with fsy_store_open(), the "
+	    "daemons' settings");
+	json_object_set_new(c->res, "store_settings", s);
 }
 
 /* ---- targets and the Markdown table --------------------------------------- */
@@ -324,16 +331,23 @@ write_md(bench_ctx_t *c, const char *path)
 	if (json_object_get(r, "warning"))
 		fprintf(f, "**%s**\n\n", json_string_value(json_object_get(r,
 		    "warning")));
-	fprintf(f, "**Machine.** ");
+	fprintf(f, "**Code:** commit %s.\n\n**Machine.** ",
+	    json_string_value(json_object_get(r, "commit")) ?
+	    json_string_value(json_object_get(r, "commit")) : "unknown");
 	json_object_foreach(m, k, v) {
 		if (json_is_string(v))
 			fprintf(f, "%s: %s; ", k, json_string_value(v));
 		else if (json_is_integer(v))
 			fprintf(f, "%s: %lld; ", k, (long long)json_integer_value(v));
 	}
-	fprintf(f, "stores: journal_mode %s, synchronous %lld (FULL).\n\n",
+	fprintf(f, "\n\n**Stores** (read back): journal_mode %s, synchronous %lld "
+	    "(FULL), page cache %lld KiB (hub) and %lld KiB (laptop).\n\n",
 	    json_string_value(json_object_get(json_object_get(r, "store_settings"),
-	    "journal_mode")), (long long)jget(r, "store_settings.synchronous"));
+	    "journal_mode")), (long long)jget(r, "store_settings.synchronous"),
+	    -(long long)json_integer_value(json_object_get(json_object_get(r,
+	    "store_settings"), "hub_cache_size")),
+	    -(long long)json_integer_value(json_object_get(json_object_get(r,
+	    "store_settings"), "replica_cache_size")));
 
 	fprintf(f, "### Targets\n\n| figure | measured | target | verdict |\n"
 	    "|---|---|---|---|\n");
@@ -526,7 +540,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: fsy_bench --workdir DIR --out FILE.json --md FILE.md "
-	    "[--daemon-json FILE] [--runs N] [--quick] [--only 1,2,3,5]\n");
+	    "[--daemon-json FILE] [--commit ID] [--runs N] [--quick] [--only 1,2,3,5]\n");
 	exit(2);
 }
 
@@ -534,7 +548,7 @@ int
 main(int argc, char **argv)
 {
 	bench_ctx_t c;
-	const char *out = NULL, *md = NULL, *only = "1,2,3,5";
+	const char *out = NULL, *md = NULL, *only = "1,2,3,5", *commit = NULL;
 	char when[32];
 	time_t now = time(NULL);
 	double t0 = bench_now();
@@ -558,6 +572,8 @@ main(int argc, char **argv)
 			md = argv[++i];
 		else if (strcmp(argv[i], "--daemon-json") == 0)
 			c.daemon_json = argv[++i];
+		else if (strcmp(argv[i], "--commit") == 0)
+			commit = argv[++i];
 		else if (strcmp(argv[i], "--runs") == 0)
 			c.runs = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--only") == 0)
@@ -583,6 +599,8 @@ main(int argc, char **argv)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	bench_set_str(c.res, "generated_at", when);
 	bench_set_int(c.res, "runs", c.runs);
+	if (commit)
+		bench_set_str(c.res, "commit", commit);
 	bench_set_str(c.res, "statistic", "median of runs");
 	if (c.quick)
 		bench_set_str(c.res, "warning", "--quick: reduced sizes, not the "

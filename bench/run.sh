@@ -29,8 +29,13 @@ T0=$(date +%s)
 echo "daemons: initial replica over TLS, idle agent ($RUNS runs, ${IDLE} s idle)" >&2
 sh "$SRC/bench/daemon.sh" "$BIN" "$W/daemon" "$W/daemon.json" "$RUNS" "$IDLE"
 
+# The code measured: the commit, marked when the work tree differs.
+COMMIT=$(cd "$SRC" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+(cd "$SRC" && git diff --quiet HEAD -- daemon proto schema bench/*.c bench/*.h \
+    2>/dev/null) || COMMIT="$COMMIT+local changes"
 "$BIN/bench/fsy_bench" --workdir "$W/engine" --out "$W/results.json" \
-    --md "$W/results.md" --daemon-json "$W/daemon.json" --runs "$RUNS"
+    --md "$W/results.md" --daemon-json "$W/daemon.json" --runs "$RUNS" \
+    --commit "$COMMIT"
 
 # The commands that made the figures, recorded with them.
 jq --arg runs "$RUNS" --arg idle "$IDLE" --argjson secs "$(($(date +%s) - T0))" \
