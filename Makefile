@@ -28,11 +28,16 @@ build-san: deps $(BUILD_SAN)/CMakeCache.txt
 demo: build
 	sh deploy/demo.sh $(BUILD)
 
-# Every test, built with ASan and UBSan, run through ctest.
+# Every test, built with ASan and UBSan, run through ctest — but it_full,
+# the multi-process disk-full run whose outcome depends on when the kernel
+# cuts a write (RLIMIT_FSIZE) on a busy machine: it runs in `make torture`;
+# the disk-full guarantees are checked in `make test` by test_full, in
+# process and deterministic.
+TEST_EXCLUDE ?= ^it_full$$
 test: build-san
 	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	  ctest --output-on-failure -j $(JOBS) -E '$(TEST_EXCLUDE)' $(CTEST_ARGS)
 
 torture: build-san
 	cd $(BUILD_SAN) && FSY_TORTURE=1 ctest --output-on-failure -R 'torture|crash|fault|skew|fuzz|full' $(CTEST_ARGS)
