@@ -1622,8 +1622,12 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 		    "AND cv.gseq > ds.snap_gseq ORDER BY cv.gseq", &s);
 	if (rc)
 		return rc;
+	/* floor, not the cursor: what lies at or below the oldest snapshot
+	 * held is in every held customer's snapshot already (the result is
+	 * the same; a new laptop's first BATCH no longer walks every version
+	 * in the hub). */
 	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, p->cursor);
+	sqlite3_bind_int64(s, 2, floor);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *site = (const char *)sqlite3_column_text(s, 7);
 		if (n == limit || bytes >= max_bytes) {
@@ -1688,8 +1692,11 @@ scope_unsettled(fsy_store_t *st, const fsy_hub_conn_t *conn, int64_t *since)
 		return 1;
 	rc = fsy_store_stmt(st,
 	    "SELECT EXISTS (SELECT 1 FROM device_scope WHERE device_id = ?1 "
-	    "AND state IN (1, 2)) OR EXISTS (SELECT 1 FROM col_version WHERE "
-	    "gseq > ?2 AND tbl = ?3 AND col = ?4)", &s);
+	    "AND state IN (1, 2)) OR EXISTS (SELECT 1 FROM col_version "
+	    /* without statistics SQLite would walk the tbl = 0 prefix of the
+	     * primary key: every card version in the hub */
+	    "INDEXED BY col_version_gseq WHERE gseq > ?2 AND tbl = ?3 AND "
+	    "col = ?4)", &s);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
