@@ -4,9 +4,10 @@
 # A hub and three laptops over TLS (tests/it_lib.sh, it_torture_lib.sh),
 # writers recording visits on every laptop without pause. The running
 # daemon of laptop lap1, then the hub, is given a file size limit just
-# above its database's size (prlimit RLIMIT_FSIZE, with SIGXFSZ ignored:
-# a write past the limit fails as on a full disk — SQLITE_FULL, or an I/O
-# error when it fails whole) for a while, then the limit is lifted:
+# above the smaller of its database and WAL (prlimit RLIMIT_FSIZE, with
+# SIGXFSZ ignored: a write past the limit fails as on a full disk —
+# SQLITE_FULL, or an I/O error when it fails whole) for a while, then the
+# limit is lifted:
 #   - while lap1 is full, `visit add` there fails (exit 1) saying the disk
 #     is full or an I/O error, `status` still answers, the daemon runs on;
 #   - while the hub is full, the laptops' rounds fail ("disk full"), their
@@ -60,11 +61,13 @@ tt_interval 10
 tt_writers_start
 
 # fill PID DIR NAME — limits PID's files to just above the size of the
-# database files in DIR, for 6 s, then lifts the limit; checks the daemon
-# lives on and answers
+# database or WAL in DIR, for 6 s, then lifts the limit; checks the daemon
+# lives on
 fill() {
-	_max=$(python3 -S -E -c 'import os, sys; print(max(os.path.getsize(os.path.join(sys.argv[1], f)) for f in os.listdir(sys.argv[1]) if ".db" in f))' "$2")
-	prlimit --pid "$1" --fsize=$((_max + 8192)):unlimited || it_fail "prlimit $3"
+	# below the smaller of the database and its WAL: whichever grows next,
+	# or a WAL that is written from its start again, soon hits the limit
+	_lim=$(python3 -S -E -c 'import os, sys; s = [os.path.getsize(os.path.join(sys.argv[1], f)) for f in os.listdir(sys.argv[1]) if f.endswith(".db") or f.endswith(".db-wal")]; print(min([n for n in s if n > 0] or [0]) + 8192)' "$2")
+	prlimit --pid "$1" --fsize=$_lim:unlimited || it_fail "prlimit $3"
 	FULL_AT=$(date +%s)
 	sleep 6
 	it_alive "$1" || it_fail "$3 died while its disk was full: $(tail -n 5 "$T/$3.log")"
