@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "store_int.h"
 #include "tables.h"
 #include "util.h"
 
@@ -151,6 +152,36 @@ teardown(void **state)
 	return 0;
 }
 
+/* Preparing more statements than the cache holds while one is still being
+ * stepped evicts others, never the running one. */
+static void
+test_stmt_cache_keeps_running(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("c.db", FSY_ROLE_AGENT, NULL);
+	sqlite3_stmt *run, *s;
+	char sql[96];
+	int n = 0;
+
+	assert_int_equal(fsy_store_stmt(st, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+	    "SELECT x + 1 FROM c WHERE x < 5) SELECT x FROM c WHERE ?1 = ?1", &run), FSY_OK);
+	sqlite3_bind_int(run, 1, 1);
+	assert_int_equal(sqlite3_step(run), SQLITE_ROW);
+	n += sqlite3_column_int(run, 0);
+	for (int i = 0; i < 3 * FSY_STMT_CACHE; i++) {
+		snprintf(sql, sizeof(sql), "SELECT %d", i);
+		assert_int_equal(fsy_store_stmt(st, sql, &s), FSY_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(s, 0), i);
+		sqlite3_reset(s);
+	}
+	while (sqlite3_step(run) == SQLITE_ROW)
+		n += sqlite3_column_int(run, 0);
+	assert_int_equal(n, 15);
+	sqlite3_reset(run);
+	fsy_store_close(st);
+}
+
 int
 main(void)
 {
@@ -162,6 +193,7 @@ main(void)
 		cmocka_unit_test(test_hub_capture_versions),
 		cmocka_unit_test(test_hlc_survives_reopen),
 		cmocka_unit_test(test_capture_refuses_untravelable),
+		cmocka_unit_test(test_stmt_cache_keeps_running),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

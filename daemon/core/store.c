@@ -165,11 +165,22 @@ fsy_store_stmt(fsy_store_t *st, const char *sql, sqlite3_stmt **out)
 	}
 	memcpy(copy, sql, len + 1);
 	if (st->ncache == FSY_STMT_CACHE) {
-		/* Full: evict the least recently used entry. */
-		int lru = 0;
-		for (i = 1; i < st->ncache; i++)
-			if (st->cache[i].used < st->cache[lru].used)
+		/* Full: evict the least recently used entry that is not
+		 * being stepped (a caller still reads its rows). */
+		int lru = -1;
+		for (i = 0; i < st->ncache; i++)
+			if (!sqlite3_stmt_busy(st->cache[i].stmt) && (lru < 0 ||
+			    st->cache[i].used < st->cache[lru].used))
 				lru = i;
+		if (lru < 0) {
+			sqlite3_finalize(*out);
+			*out = NULL;
+			free(copy);
+			snprintf(st->errmsg, sizeof(st->errmsg),
+			    "statement cache: all %d statements are running",
+			    FSY_STMT_CACHE);
+			return FSY_ESTATE;
+		}
 		sqlite3_finalize(st->cache[lru].stmt);
 		free((void *)st->cache[lru].sql);
 		st->cache[lru] = st->cache[--st->ncache];
