@@ -79,9 +79,10 @@ void fsy_config_defaults(fsy_config_t *c);
 
 /*
  * Parses the INI file at path into c. Returns FSY_OK, or FSY_ECONFIG with
- * "path:line: message" (line 0 when the problem is not on one line, e.g. a
- * missing key) in err (errlen bytes; may be truncated), or FSY_EIO when the
- * file cannot be read (err says why). c is filled with defaults first and
+ * "path:line: message" in err (errlen bytes; may be truncated) — "path:
+ * message", without a line, when the problem is not on one line, e.g. a
+ * missing key — or FSY_EIO when the file cannot be read (err says why), or
+ * FSY_ENOMEM ("path: out of memory"). c is filled with defaults first and
  * is unusable after a failure.
  */
 int fsy_config_load(const char *path, fsy_config_t *c, char *err,

@@ -32,11 +32,14 @@ CREATE TABLE device_state (
 	scope_gseq    INTEGER NOT NULL DEFAULT 0   -- scope found settled up to this gseq
 ) WITHOUT ROWID;
 
--- Customers a device holds, as far as the hub knows.
+-- Customers a device holds or may hold, as far as the hub knows.
 --   state 0: held (confirmed by a snapshot ack or created on the device);
 --   state 1: revoking — a revoke was sent and not yet acknowledged; the
---            device's changes for it are still accepted;
---   state 2: snapshot sent, not yet acknowledged (not yet held).
+--            device's changes for it are still accepted; owned again, it
+--            goes back to state 2 (sent whole again);
+--   state 2: snapshot sent, not yet acknowledged — the device may hold it
+--            already (applied, ack lost): its changes are accepted, and it
+--            is revoked if no longer owned.
 -- snap_gseq: the global seq the snapshot covered; pulls send this
 -- customer's changes above it only.
 CREATE TABLE device_scope (
