@@ -95,11 +95,11 @@ int fsy_config_log_level(const char *s, fsy_log_level_t *out);
 const char *fsy_config_log_level_name(fsy_log_level_t l);
 
 /*
- * Writes into out (n bytes) the names of the keys whose change between a
- * running config old and a reloaded config new needs a restart, separated
+ * Writes into out (len bytes) the names of the keys whose change between a
+ * running config o and a reloaded config n needs a restart, separated
  * by ", " ("" when none). Returns the number of such keys.
  */
-int fsy_config_restart_keys(const fsy_config_t *old, const fsy_config_t *new,
-    char *out, size_t n);
+int fsy_config_restart_keys(const fsy_config_t *o, const fsy_config_t *n,
+    char *out, size_t len);
 
 #endif /* FSY_CONFIG_H */

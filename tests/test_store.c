@@ -182,6 +182,63 @@ test_stmt_cache_keeps_running(void **state)
 	fsy_store_close(st);
 }
 
+/* fsy_store_errf: the code it returns and the message it writes. */
+static void
+test_errf(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("e.db", FSY_ROLE_AGENT, NULL);
+	sqlite3_stmt *s;
+	char buf[128], small[6];
+	int rc;
+
+	/* no buffer: only the code */
+	assert_int_equal(fsy_store_errf(NULL, FSY_EINVAL, NULL, 0, "x"), FSY_EINVAL);
+	assert_int_equal(fsy_store_errf(st, FSY_EINVAL, NULL, 0, "x"), FSY_EINVAL);
+	buf[0] = 'z';
+	assert_int_equal(fsy_store_errf(NULL, FSY_EINVAL, buf, 0, "x"), FSY_EINVAL);
+	assert_int_equal(buf[0], 'z');
+
+	/* no store: the text alone, the code as given */
+	assert_int_equal(fsy_store_errf(NULL, FSY_ENOTFOUND, buf, sizeof(buf), "no agent '%s'", "a1"), FSY_ENOTFOUND);
+	assert_string_equal(buf, "no agent 'a1'");
+	/* not failures: FSY_EINTERNAL; a SQLite code is translated */
+	assert_int_equal(fsy_store_errf(NULL, FSY_OK, buf, sizeof(buf), "a"), FSY_EINTERNAL);
+	assert_int_equal(fsy_store_errf(NULL, SQLITE_ROW, buf, sizeof(buf), "a"), FSY_EINTERNAL);
+	assert_int_equal(fsy_store_errf(NULL, SQLITE_DONE, buf, sizeof(buf), "a"), FSY_EINTERNAL);
+	assert_int_equal(fsy_store_errf(NULL, SQLITE_BUSY, buf, sizeof(buf), "b"), FSY_EBUSY);
+	assert_string_equal(buf, "b");
+
+	/* a store that has recorded no error: the code's message follows */
+	st->errmsg[0] = '\0';
+	assert_int_equal(fsy_store_errf(st, FSY_EBUSY, buf, sizeof(buf), "begin"), FSY_EBUSY);
+	assert_string_equal(buf, "begin: database or resource busy");
+	assert_int_equal(fsy_store_errf(st, SQLITE_DONE, buf, sizeof(buf), "row"), FSY_EINTERNAL);
+	assert_string_equal(buf, "row: internal error");
+
+	/* a SQLite failure: translated, its message recorded and appended */
+	assert_int_equal(fsy_store_exec(st, "CREATE TABLE t(x UNIQUE); INSERT INTO t VALUES (1)"), FSY_OK);
+	assert_int_equal(fsy_store_stmt(st, "INSERT INTO t VALUES (1)", &s), FSY_OK);
+	rc = sqlite3_step(s);
+	assert_int_equal(rc & 0xff, SQLITE_CONSTRAINT);
+	assert_int_equal(fsy_store_errf(st, rc, buf, sizeof(buf), "writing %s", "t"), FSY_ECONSTRAINT);
+	sqlite3_reset(s);
+	assert_string_equal(buf, "writing t: UNIQUE constraint failed: t.x");
+	assert_string_equal(fsy_store_errmsg(st), "UNIQUE constraint failed: t.x");
+	/* an FSY_E* code: the store's last message follows */
+	assert_int_equal(fsy_store_errf(st, FSY_EIO, buf, sizeof(buf), "commit"), FSY_EIO);
+	assert_string_equal(buf, "commit: UNIQUE constraint failed: t.x");
+
+	/* a short buffer: cut, always terminated */
+	assert_int_equal(fsy_store_errf(NULL, FSY_EINVAL, small, sizeof(small), "abcdefgh"), FSY_EINVAL);
+	assert_string_equal(small, "abcde");
+	assert_int_equal(fsy_store_errf(st, FSY_EIO, small, sizeof(small), "abcd"), FSY_EIO);
+	assert_string_equal(small, "abcd:");
+	assert_int_equal(fsy_store_errf(st, FSY_EIO, small, sizeof(small), "abcde"), FSY_EIO);
+	assert_string_equal(small, "abcde");
+	fsy_store_close(st);
+}
+
 int
 main(void)
 {
@@ -194,6 +251,7 @@ main(void)
 		cmocka_unit_test(test_hlc_survives_reopen),
 		cmocka_unit_test(test_capture_refuses_untravelable),
 		cmocka_unit_test(test_stmt_cache_keeps_running),
+		cmocka_unit_test(test_errf),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -1,6 +1,5 @@
 /* cardno.c — card numbers and the surname table (cardno.h). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,21 +31,6 @@ struct fsy_surnames {
 	surname_t *v; /* sorted by bytes (memcmp, then length) */
 	int n;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- UTF-8 -------------------------------------------------------------- */
 
@@ -162,11 +146,9 @@ field_cb(void *data, size_t len, void *ctx)
 static int
 row_fail(loader_t *l, const char *what)
 {
-	if (l->rv == FSY_OK) {
-		seterr(l->err, l->errlen, "%s: row %ld: %s", l->path, l->row,
-		    what);
-		l->rv = FSY_ECSV;
-	}
+	if (l->rv == FSY_OK)
+		l->rv = fsy_store_errf(NULL, FSY_ECSV, l->err, l->errlen,
+		    "%s: row %ld: %s", l->path, l->row, what);
 	return l->rv;
 }
 
@@ -232,8 +214,8 @@ add_row(loader_t *l)
 		}
 		p = realloc(l->t->v, (size_t)ncap * sizeof(*l->t->v));
 		if (p == NULL) {
-			l->rv = FSY_ENOMEM;
-			seterr(l->err, l->errlen, "%s: out of memory", l->path);
+			l->rv = fsy_store_errf(NULL, FSY_ENOMEM, l->err,
+			    l->errlen, "%s: out of memory", l->path);
 			return;
 		}
 		l->t->v = p;
@@ -292,22 +274,20 @@ read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 	if (f == NULL) {
 		rv = errno == ENOENT ? FSY_ENOTFOUND
 		                     : fsy_err_from_errno(errno);
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return rv;
+		return fsy_store_errf(NULL, rv, err, errlen, "%s: %s", path,
+		    strerror(errno));
 	}
 	if ((b = malloc(FSY_SURNAMES_MAX_BYTES + 1)) == NULL) {
 		rv = FSY_ENOMEM;
 		goto out;
 	}
 	n = fread(b, 1, FSY_SURNAMES_MAX_BYTES + 1, f);
-	if (ferror(f)) {
-		seterr(err, errlen, "%s: read error", path);
-		rv = FSY_EIO;
-	} else if (n > FSY_SURNAMES_MAX_BYTES) {
-		seterr(err, errlen, "%s: larger than %d bytes", path,
-		    FSY_SURNAMES_MAX_BYTES);
-		rv = FSY_ETOOBIG;
-	}
+	if (ferror(f))
+		rv = fsy_store_errf(NULL, FSY_EIO, err, errlen,
+		    "%s: read error", path);
+	else if (n > FSY_SURNAMES_MAX_BYTES)
+		rv = fsy_store_errf(NULL, FSY_ETOOBIG, err, errlen,
+		    "%s: larger than %d bytes", path, FSY_SURNAMES_MAX_BYTES);
 out:
 	fclose(f);
 	if (rv) {
@@ -370,26 +350,24 @@ fsy_surnames_load(const char *path, fsy_surnames_t **out, char *err,
 	parser = 1;
 	if (csv_parse(&p, buf, len, field_cb, record_cb, &l) != len ||
 	    csv_fini(&p, field_cb, record_cb, &l) != 0) {
-		if (l.rv == FSY_OK) {
-			seterr(err, errlen, "%s: near row %ld: %s", path,
-			    l.row + 1, csv_strerror(csv_error(&p)));
-			l.rv = FSY_ECSV;
-		}
+		if (l.rv == FSY_OK)
+			l.rv = fsy_store_errf(NULL, FSY_ECSV, err, errlen,
+			    "%s: near row %ld: %s", path, l.row + 1,
+			    csv_strerror(csv_error(&p)));
 	}
 	if ((rv = l.rv) != FSY_OK)
 		goto out;
 	if (l.row < 1) {
-		seterr(err, errlen, "%s: empty file (header surname,initial,"
-		    "pinyin expected)", path);
-		rv = FSY_ECSV;
+		rv = fsy_store_errf(NULL, FSY_ECSV, err, errlen,
+		    "%s: empty file (header surname,initial,pinyin expected)",
+		    path);
 		goto out;
 	}
 	qsort(l.t->v, (size_t)l.t->n, sizeof(*l.t->v), surname_cmp);
 	for (int i = 1; i < l.t->n; i++) {
 		if (surname_cmp(&l.t->v[i - 1], &l.t->v[i]) == 0) {
-			seterr(err, errlen, "%s: surname %s appears twice",
-			    path, l.t->v[i].s);
-			rv = FSY_ECSV;
+			rv = fsy_store_errf(NULL, FSY_ECSV, err, errlen,
+			    "%s: surname %s appears twice", path, l.t->v[i].s);
 			goto out;
 		}
 	}
@@ -397,7 +375,8 @@ fsy_surnames_load(const char *path, fsy_surnames_t **out, char *err,
 	l.t = NULL;
 out:
 	if (rv == FSY_ENOMEM)
-		seterr(err, errlen, "%s: out of memory", path);
+		(void)fsy_store_errf(NULL, rv, err, errlen, "%s: out of memory",
+		    path);
 	if (parser)
 		csv_free(&p);
 	fsy_surnames_free(l.t);
@@ -427,9 +406,8 @@ manual_initial(const char *m, char *initial, char *err, size_t errlen)
 	if (c >= 'a' && c <= 'z')
 		c = (char)(c - 'a' + 'A');
 	if (c < 'A' || c > 'Z' || m[1] != '\0') { /* m[1] exists: c != 0 */
-		seterr(err, errlen, "manual initial '%.8s' is not one letter "
-		    "A-Z", m);
-		return FSY_EINVAL;
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "manual initial '%.8s' is not one letter A-Z", m);
 	}
 	*initial = c;
 	return FSY_OK;
@@ -448,10 +426,9 @@ fsy_cardno_initial(const fsy_surnames_t *t, const char *name,
 		*surname_len = 0;
 	if (manual)
 		return manual_initial(manual, initial, err, errlen);
-	if (name == NULL) {
-		seterr(err, errlen, "no name: give the initial by hand");
-		return FSY_ESURNAME;
-	}
+	if (name == NULL)
+		return fsy_store_errf(NULL, FSY_ESURNAME, err, errlen,
+		    "no name: give the initial by hand");
 	n = strnlen(name, 1024);
 	/* Skip blanks: ASCII and the ideographic space U+3000. */
 	for (;;) {
@@ -463,18 +440,16 @@ fsy_cardno_initial(const fsy_surnames_t *t, const char *name,
 		else
 			break;
 	}
-	if (off == n) {
-		seterr(err, errlen, "empty name: give the initial by hand");
-		return FSY_ESURNAME;
-	}
+	if (off == n)
+		return fsy_store_errf(NULL, FSY_ESURNAME, err, errlen,
+		    "empty name: give the initial by hand");
 	/* Ends of the first few characters. */
 	for (size_t p = off; nchars < FSY_SURNAME_MAX_CHARS && p < n;) {
 		uint32_t cp;
 		size_t k = utf8_char(s + p, n - p, &cp);
-		if (k == 0) {
-			seterr(err, errlen, "name is not valid UTF-8");
-			return FSY_EINVAL;
-		}
+		if (k == 0)
+			return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+			    "name is not valid UTF-8");
 		p += k;
 		ends[nchars++] = p;
 	}
@@ -487,10 +462,10 @@ fsy_cardno_initial(const fsy_surnames_t *t, const char *name,
 			return FSY_OK;
 		}
 	}
-	seterr(err, errlen, "surname of '%.*s' is not in the surname table: "
+	return fsy_store_errf(NULL, FSY_ESURNAME, err, errlen,
+	    "surname of '%.*s' is not in the surname table: "
 	    "give the pinyin initial (A-Z) by hand",
 	    (int)(ends[nchars - 1] - off), name + off);
-	return FSY_ESURNAME;
 }
 
 /* ---- numbers ------------------------------------------------------------- */
@@ -566,28 +541,15 @@ fsy_cardno_kind(const char *s)
 
 /* ---- assignment ---------------------------------------------------------- */
 
-static int
-dberr(fsy_store_t *st, int rc, const char *what, char *err, size_t errlen)
-{
-	int e = fsy_store_err(st, rc);
-
-	if (e == FSY_OK)
-		e = FSY_EINTERNAL;
-	seterr(err, errlen, "%s: %s", what, fsy_store_errmsg(st));
-	return e;
-}
-
+/* Prepares sql uncached (the caller finalizes *s; NULL on failure). */
 static int
 prep(fsy_store_t *st, const char *sql, sqlite3_stmt **s, char *err,
     size_t errlen)
 {
 	int rc = sqlite3_prepare_v2(fsy_store_db(st), sql, -1, s, NULL);
 
-	if (rc != SQLITE_OK) {
-		*s = NULL;
-		return dberr(st, rc, "prepare", err, errlen);
-	}
-	return FSY_OK;
+	return rc == SQLITE_OK ? FSY_OK
+	                       : fsy_store_errf(st, rc, err, errlen, "prepare");
 }
 
 static char *
@@ -611,7 +573,7 @@ next_seq(fsy_store_t *st, sqlite3_stmt *s, char initial, int64_t *seq,
 	if (rc == SQLITE_ROW)
 		*seq = sqlite3_column_int64(s, 0);
 	else
-		rv = dberr(st, rc, "card_seq", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen, "card_seq");
 	sqlite3_reset(s);
 	return rv;
 }
@@ -628,22 +590,18 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 	int rv, rc, nested, provisional = 0, found = 0;
 	int64_t k = 0;
 
-	if (fsy_store_role(st) != FSY_ROLE_HUB) {
-		seterr(err, errlen, "card numbers are assigned by head office: "
+	if (fsy_store_role(st) != FSY_ROLE_HUB)
+		return fsy_store_errf(NULL, FSY_ESTATE, err, errlen,
+		    "card numbers are assigned by head office: "
 		    "not a hub store");
-		return FSY_ESTATE;
-	}
-	if (customer_id == NULL) {
-		seterr(err, errlen, "card number: a customer id is required");
-		return FSY_EINVAL;
-	}
+	if (customer_id == NULL)
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "card number: a customer id is required");
 	nested = !sqlite3_get_autocommit(fsy_store_db(st));
 	rv = nested ? fsy_store_exec(st, "SAVEPOINT fsy_cardno")
 	            : fsy_store_begin(st);
-	if (rv) {
-		seterr(err, errlen, "begin: %s", fsy_store_errmsg(st));
-		return rv;
-	}
+	if (rv)
+		return fsy_store_errf(st, rv, err, errlen, "begin");
 
 	rv = prep(st, "SELECT name, card_no, card_provisional FROM customer "
 	    "WHERE id = ?1 AND deleted = 0", &s, err, errlen);
@@ -661,16 +619,16 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 			rv = FSY_ENOMEM;
 		provisional = sqlite3_column_int(s, 2);
 	} else if (rc != SQLITE_DONE) {
-		rv = dberr(st, rc, "reading the customer", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen,
+		    "reading the customer");
 	}
 	sqlite3_finalize(s);
 	s = NULL;
 	if (rv)
 		goto out;
 	if (!found) {
-		seterr(err, errlen, "no live customer with id '%s'",
-		    customer_id);
-		rv = FSY_ENOTFOUND;
+		rv = fsy_store_errf(NULL, FSY_ENOTFOUND, err, errlen,
+		    "no live customer with id '%s'", customer_id);
 		goto out;
 	}
 
@@ -690,8 +648,9 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 	    errlen);
 	if (rv) {
 		if (rv == FSY_ESURNAME && name == NULL)
-			seterr(err, errlen, "customer '%s' has no name: give "
-			    "the initial by hand", customer_id);
+			(void)fsy_store_errf(NULL, rv, err, errlen,
+			    "customer '%s' has no name: give the initial by "
+			    "hand", customer_id);
 		goto out;
 	}
 
@@ -704,9 +663,8 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 	/* Skip numbers a card already holds (imported, or set by hand). */
 	for (int tries = 0; rv == FSY_OK; tries++) {
 		if (tries == 1000000) {
-			seterr(err, errlen, "no free card number for "
-			    "initial %c", initial);
-			rv = FSY_ERANGE;
+			rv = fsy_store_errf(NULL, FSY_ERANGE, err, errlen,
+			    "no free card number for initial %c", initial);
 			break;
 		}
 		rv = next_seq(st, seq, initial, &k, err, errlen);
@@ -720,8 +678,8 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 		if (rc == SQLITE_DONE)
 			break;
 		if (rc != SQLITE_ROW)
-			rv = dberr(st, rc, "checking card numbers", err,
-			    errlen);
+			rv = fsy_store_errf(st, rc, err, errlen,
+			    "checking card numbers");
 	}
 	if (rv)
 		goto out;
@@ -733,22 +691,23 @@ fsy_cardno_assign(fsy_store_t *st, const fsy_surnames_t *t,
 	sqlite3_bind_text(s, 1, num, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
-		rv = dberr(st, rc, "writing the card number", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen,
+		    "writing the card number");
 	sqlite3_finalize(s);
 	s = NULL;
 	if (rv)
 		goto out;
 copy:
 	if (card_no && strlen(num) >= n) {
-		seterr(err, errlen, "card number buffer too small");
-		rv = FSY_ETOOBIG;
+		rv = fsy_store_errf(NULL, FSY_ETOOBIG, err, errlen,
+		    "card number buffer too small");
 		goto out;
 	}
 	if (card_no)
 		memcpy(card_no, num, strlen(num) + 1);
 out:
 	if (rv == FSY_ENOMEM)
-		seterr(err, errlen, "out of memory");
+		(void)fsy_store_errf(NULL, rv, err, errlen, "out of memory");
 	sqlite3_finalize(seq);
 	sqlite3_finalize(used);
 	fsy_surnames_free(own);
@@ -759,7 +718,7 @@ out:
 		            : fsy_store_commit(st);
 		if (rv == FSY_OK)
 			return FSY_OK;
-		seterr(err, errlen, "commit: %s", fsy_store_errmsg(st));
+		(void)fsy_store_errf(st, rv, err, errlen, "commit");
 	}
 	if (nested) {
 		(void)fsy_store_exec(st, "ROLLBACK TO fsy_cardno");

@@ -483,7 +483,7 @@ shown(const char *s, char out[72])
 {
 	size_t n = 0;
 
-	for (; s[n] && n < 60; n++)
+	for (; n < 60 && s[n]; n++)
 		out[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '?' : s[n];
 	if (s[n]) {
 		/* s[n] is not shown: if it continues a character, cut before
@@ -775,17 +775,17 @@ parse_field(imp_t *im, const rd_t *rd, const colspec_t *c, const char *s,
 
 /* ---- database helpers ---------------------------------------------------- */
 
-/* Records a database failure as fatal and returns its code. */
+/* Records a database failure (rc: an FSY_E* code) as fatal and returns
+ * the import's code. */
 static int
 dberr(imp_t *im, const rd_t *rd, int rc)
 {
 	if (im->rc == 0)
 		im->rc = rc ? rc : FSY_EINTERNAL;
 	if (im->nerr++ == 0)
-		snprintf(im->first, sizeof(im->first), "%s:%lld: database: %s",
-		    file_names[rd->file], (long long)rd->rec_line,
-		    fsy_store_errmsg(im->st)[0] ? fsy_store_errmsg(im->st)
-		                                : fsy_strerror(rc));
+		(void)fsy_store_errf(im->st, rc, im->first, sizeof(im->first),
+		    "%s:%lld: database", file_names[rd->file],
+		    (long long)rd->rec_line);
 	return im->rc;
 }
 
@@ -1909,12 +1909,9 @@ fsy_import_dir(fsy_store_t *st, const char *dir, fsy_import_report_t *rep,
 		errbuf[0] = '\0';
 	if (rep)
 		memset(rep, 0, sizeof(*rep));
-	if (fsy_store_role(st) != FSY_ROLE_HUB) {
-		if (errbuf && errlen)
-			snprintf(errbuf, errlen, "import runs on the hub store "
-			    "only");
-		return FSY_ESTATE;
-	}
+	if (fsy_store_role(st) != FSY_ROLE_HUB)
+		return fsy_store_errf(NULL, FSY_ESTATE, errbuf, errlen,
+		    "import runs on the hub store only");
 	if ((im = calloc(1, sizeof(*im))) == NULL) {
 		rv = FSY_ENOMEM;
 		goto out;
@@ -1924,9 +1921,8 @@ fsy_import_dir(fsy_store_t *st, const char *dir, fsy_import_report_t *rep,
 	for (int f = 0; f < FSY_IMPORT_NFILES; f++) {
 		if ((size_t)snprintf(path[f], sizeof(path[f]), "%s/%s", dir,
 		        file_names[f]) >= sizeof(path[f])) {
-			snprintf(im->first, sizeof(im->first), "%s: path too long",
-			    dir);
-			rv = FSY_ETOOBIG;
+			rv = fsy_store_errf(NULL, FSY_ETOOBIG, im->first,
+			    sizeof(im->first), "%s: path too long", dir);
 			goto out;
 		}
 		if (stat(path[f], &sb) == 0 && S_ISREG(sb.st_mode)) {
@@ -1935,10 +1931,9 @@ fsy_import_dir(fsy_store_t *st, const char *dir, fsy_import_report_t *rep,
 		}
 	}
 	if (present == 0) {
-		snprintf(im->first, sizeof(im->first), "%s: none of agents.csv, "
-		    "customers.csv, persons.csv, policies.csv, visits.csv found",
-		    dir);
-		rv = FSY_ENOTFOUND;
+		rv = fsy_store_errf(NULL, FSY_ENOTFOUND, im->first,
+		    sizeof(im->first), "%s: none of agents.csv, customers.csv, "
+		    "persons.csv, policies.csv, visits.csv found", dir);
 		goto out;
 	}
 	if (sodium_init() < 0 || (rv = build_sql(im)) != FSY_OK) {
@@ -1956,8 +1951,8 @@ fsy_import_dir(fsy_store_t *st, const char *dir, fsy_import_report_t *rep,
 	tuned = 1;
 	old_capture = fsy_store_set_capture(st, 1);
 	if ((rv = fsy_store_begin(st)) != FSY_OK) {
-		snprintf(im->first, sizeof(im->first), "begin: %s",
-		    fsy_store_errmsg(st));
+		(void)fsy_store_errf(st, rv, im->first, sizeof(im->first),
+		    "begin");
 		goto out;
 	}
 	began = 1;
@@ -1989,8 +1984,8 @@ fsy_import_dir(fsy_store_t *st, const char *dir, fsy_import_report_t *rep,
 		if (rv == FSY_OK)
 			rv = fsy_store_commit(st);
 		if (rv != FSY_OK)
-			snprintf(im->first, sizeof(im->first), "commit: %s",
-			    fsy_store_errmsg(st));
+			(void)fsy_store_errf(st, rv, im->first,
+			    sizeof(im->first), "commit");
 	}
 out:
 	if (im) {

@@ -15,7 +15,6 @@
  * Times are Unix seconds (UTC); days are whole local days since 1970-01-01
  * (an instant's day is taken after adding the time-zone offset).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,18 +28,6 @@
 #define BLOCK_SIZE 16384    /* arena block payload */
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int64_t
 floordiv(int64_t a, int64_t b)
@@ -432,15 +419,13 @@ parse_day(const scan_t *s, const char *text)
 static const char *
 owner_at(const cust_t *c, int64_t t)
 {
-	const char *o;
-	size_t i;
-
 	if (c->nh > 0) {
 		/* A first assignment from nobody (the import of an existing
 		 * customer, a card made on a laptop) records who has served the
 		 * customer all along: that agent owes what fell due before. */
-		o = c->h[0].from != NULL ? c->h[0].from : c->h[0].to;
-		for (i = 0; i < c->nh && c->h[i].at <= t; i++)
+		const char *o = c->h[0].from != NULL ? c->h[0].from
+		                                     : c->h[0].to;
+		for (size_t i = 0; i < c->nh && c->h[i].at <= t; i++)
 			o = c->h[i].to;
 		return o;
 	}
@@ -1190,11 +1175,12 @@ load_customer(scan_t *s, sqlite3_stmt *q, cust_t *c)
 
 /*
  * Runs the rules over the customers in scope (id: the customer or owner
- * agent) for obligations due in [s->d0, s->d1], feeding s->sink. Holds one
- * read transaction when called outside one.
+ * agent) for obligations due in [s->d0, s->d1], feeding sink(ctx, ...).
+ * The scan holds sink and ctx only while it runs. Holds one read
+ * transaction when called outside one.
  */
 static int
-scan_run(scan_t *s, scope_t scope, const char *id)
+scan_run(scan_t *s, scope_t scope, const char *id, sink_fn sink, void *ctx)
 {
 	cursor_t cc = {0}, pc = {0}, vc = {0}, hc = {0};
 	char lo[11], hi[11];
@@ -1203,6 +1189,8 @@ scan_run(scan_t *s, scope_t scope, const char *id)
 	int64_t lo_day;
 	cust_t c;
 
+	s->sink = sink;
+	s->ctx = ctx;
 	/* Visits that can meet an obligation due in range: from the start
 	 * of the year of d0 (yearly kinds) or a month before d0, whichever is
 	 * first; up to the as-of day. One day of slack each side for the time
@@ -1262,6 +1250,8 @@ out:
 	sqlite3_finalize(cc.stmt);
 	if (began)
 		fsy_store_rollback(s->st); /* read only: nothing to keep */
+	s->sink = NULL;
+	s->ctx = NULL;
 	return rc;
 }
 
@@ -1284,11 +1274,10 @@ arg_day(const char *what, const char *text, int64_t *day, char *err,
 	int64_t ms;
 
 	if (text == NULL || strlen(text) != 10 ||
-	    fsy_parse_time(text, &ms) != FSY_OK) {
-		seterr(err, errlen, "%s: '%s' is not a date YYYY-MM-DD", what,
+	    fsy_parse_time(text, &ms) != FSY_OK)
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "%s: '%s' is not a date YYYY-MM-DD", what,
 		    text ? text : "(null)");
-		return FSY_EINVAL;
-	}
 	*day = floordiv(ms, DAY_SECS * 1000);
 	return FSY_OK;
 }
@@ -1298,11 +1287,9 @@ arg_id(const char *what, const char *id, char *err, size_t errlen)
 {
 	size_t n = id ? strnlen(id, FSY_OBL_ID_MAX + 1) : 0;
 
-	if (n == 0 || n > FSY_OBL_ID_MAX) {
-		seterr(err, errlen, "%s: %s", what,
-		    n == 0 ? "missing" : "longer than 64 characters");
-		return FSY_EINVAL;
-	}
+	if (n == 0 || n > FSY_OBL_ID_MAX)
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen, "%s: %s",
+		    what, n == 0 ? "missing" : "longer than 64 characters");
 	return FSY_OK;
 }
 
@@ -1313,15 +1300,12 @@ scan_init(scan_t *s, fsy_store_t *st, const fsy_obl_when_t *when,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if (st == NULL || when == NULL) {
-		seterr(err, errlen, "obligations: no store or as-of day given");
-		return FSY_EINVAL;
-	}
-	if (when->tz_min < -840 || when->tz_min > 840) {
-		seterr(err, errlen, "time zone: %d minutes is outside ±840",
-		    when->tz_min);
-		return FSY_EINVAL;
-	}
+	if (st == NULL || when == NULL)
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "obligations: no store or as-of day given");
+	if (when->tz_min < -840 || when->tz_min > 840)
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "time zone: %d minutes is outside ±840", when->tz_min);
 	rc = arg_day("as-of day", when->asof, &s->asof, err, errlen);
 	if (rc != FSY_OK)
 		return rc;
@@ -1423,9 +1407,7 @@ list_run(scan_t *s, scope_t scope, const char *id, const char *agent,
 	k.arena = &l->mem->arena;
 	k.agent = agent;
 	k.until = s->asof + FSY_OBL_AGENDA_DAYS;
-	s->sink = collect_cb;
-	s->ctx = &k;
-	rc = scan_run(s, scope, id);
+	rc = scan_run(s, scope, id, collect_cb, &k);
 	if (rc != FSY_OK)
 		goto out;
 	if (k.n > 1)
@@ -1438,7 +1420,8 @@ list_run(scan_t *s, scope_t scope, const char *id, const char *agent,
 	l = NULL;
 out:
 	if (rc != FSY_OK)
-		seterr(err, errlen, "obligations: %s%s%s", fsy_strerror(rc),
+		(void)fsy_store_errf(NULL, rc, err, errlen,
+		    "obligations: %s%s%s", fsy_strerror(rc),
 		    rc == FSY_ENOMEM ? "" : ": ",
 		    rc == FSY_ENOMEM ? "" : fsy_store_errmsg(s->st));
 	free(k.items);
@@ -1464,11 +1447,10 @@ fsy_obl_customer(fsy_store_t *st, const char *customer_id,
 	s.d1 = INT64_MAX;
 	rc = list_run(&s, SCOPE_CUSTOMER, customer_id, NULL, out, err, errlen);
 	if (rc == FSY_OK && s.ncust == 0) {
-		seterr(err, errlen, "customer %s: no such customer",
-		    customer_id);
+		rc = fsy_store_errf(NULL, FSY_ENOTFOUND, err, errlen,
+		    "customer %s: no such customer", customer_id);
 		fsy_obl_list_free(*out);
 		*out = NULL;
-		rc = FSY_ENOTFOUND;
 	}
 out:
 	scan_fini(&s);
@@ -1499,8 +1481,8 @@ fsy_obl_agenda(fsy_store_t *st, const char *agent_id,
 		goto out;
 	a = calloc(1, sizeof(*a));
 	if (a == NULL) {
-		rc = FSY_ENOMEM;
-		seterr(err, errlen, "obligations: %s", fsy_strerror(rc));
+		rc = fsy_store_errf(NULL, FSY_ENOMEM, err, errlen,
+		    "obligations: %s", fsy_strerror(FSY_ENOMEM));
 		goto out;
 	}
 	a->list = *l;
@@ -1508,7 +1490,8 @@ fsy_obl_agenda(fsy_store_t *st, const char *agent_id,
 	l = NULL;
 	rc = arena_dup(&a->list.mem->arena, agent_id, &a->agent_id);
 	if (rc != FSY_OK) {
-		seterr(err, errlen, "obligations: %s", fsy_strerror(rc));
+		(void)fsy_store_errf(NULL, rc, err, errlen, "obligations: %s",
+		    fsy_strerror(rc));
 		goto out;
 	}
 	/* Sorted by due day: overdue (before as-of), today, then soon. */
@@ -1847,11 +1830,9 @@ fsy_obl_coverage(fsy_store_t *st, const char *from, const char *to,
 		rc = arg_day("period start", from, &s.d0, err, errlen);
 	if (rc == FSY_OK)
 		rc = arg_day("period end", to, &s.d1, err, errlen);
-	if (rc == FSY_OK && s.d0 > s.d1) {
-		seterr(err, errlen, "period %s..%s: start after end", from,
-		    to);
-		rc = FSY_EINVAL;
-	}
+	if (rc == FSY_OK && s.d0 > s.d1)
+		rc = fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "period %s..%s: start after end", from, to);
 	if (rc != FSY_OK)
 		goto out;
 	cv = calloc(1, sizeof(*cv));
@@ -1861,9 +1842,7 @@ fsy_obl_coverage(fsy_store_t *st, const char *from, const char *to,
 	}
 	v.arena = &cv->mem->arena;
 	v.asof = s.asof;
-	s.sink = cov_cb;
-	s.ctx = &v;
-	rc = scan_run(&s, SCOPE_ALL, NULL);
+	rc = scan_run(&s, SCOPE_ALL, NULL, cov_cb, &v);
 	if (rc == FSY_OK)
 		rc = cov_roster(st, &v);
 	if (rc == FSY_OK)
@@ -1891,8 +1870,8 @@ fsy_obl_coverage(fsy_store_t *st, const char *from, const char *to,
 	cv = NULL;
 	goto out;
 fail:
-	seterr(err, errlen, "coverage: %s%s%s", fsy_strerror(rc),
-	    rc == FSY_ENOMEM ? "" : ": ",
+	(void)fsy_store_errf(NULL, rc, err, errlen, "coverage: %s%s%s",
+	    fsy_strerror(rc), rc == FSY_ENOMEM ? "" : ": ",
 	    rc == FSY_ENOMEM ? "" : fsy_store_errmsg(st));
 out:
 	fsy_obl_coverage_free(cv);

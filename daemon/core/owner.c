@@ -1,6 +1,5 @@
 /* owner.c — the service-owner rules and their hub operations (owner.h). */
 #include <assert.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,53 +406,48 @@ fsy_owner_decide(const fsy_owner_input_t *in, fsy_owner_decision_t *out)
 
 /* ---- hub helpers --------------------------------------------------------- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* Records a store error (rc != OK) with what was being done. */
-static int
-dberr(fsy_store_t *st, int rc, const char *what, char *err, size_t errlen)
-{
-	int e = fsy_store_err(st, rc);
-
-	if (e == FSY_OK)
-		e = FSY_EINTERNAL;
-	seterr(err, errlen, "%s: %s", what, fsy_store_errmsg(st));
-	return e;
-}
-
+/* Prepares sql uncached (the caller finalizes *s; NULL on failure). */
 static int
 prep(fsy_store_t *st, const char *sql, sqlite3_stmt **s, char *err,
     size_t errlen)
 {
 	int rc = sqlite3_prepare_v2(fsy_store_db(st), sql, -1, s, NULL);
 
-	if (rc != SQLITE_OK) {
-		*s = NULL;
-		return dberr(st, rc, "prepare", err, errlen);
-	}
-	return FSY_OK;
+	return rc == SQLITE_OK ? FSY_OK
+	                       : fsy_store_errf(st, rc, err, errlen, "prepare");
+}
+
+/* Runs sql, which returns no rows, with the text parameters ?1..?n =
+ * arg[0..n) (NULL binds NULL); what names it in an error. */
+static int
+run(fsy_store_t *st, const char *sql, int n, const char *const *arg,
+    const char *what, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int rv, rc;
+
+	if ((rv = prep(st, sql, &s, err, errlen)) != FSY_OK)
+		return rv;
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_text(s, i + 1, arg[i], -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
+		rv = fsy_store_errf(st, rc, err, errlen, "%s", what);
+	sqlite3_finalize(s);
+	return rv;
 }
 
 /* Begins a transaction, or a savepoint inside the caller's. */
 static int
-tx_begin(fsy_store_t *st, int *nested)
+tx_begin(fsy_store_t *st, int *nested, char *err, size_t errlen)
 {
+	int rv;
+
 	*nested = !sqlite3_get_autocommit(fsy_store_db(st));
-	return *nested ? fsy_store_exec(st, "SAVEPOINT fsy_owner")
-	               : fsy_store_begin(st);
+	rv = *nested ? fsy_store_exec(st, "SAVEPOINT fsy_owner")
+	             : fsy_store_begin(st);
+	if (rv)
+		rv = fsy_store_errf(st, rv, err, errlen, "begin");
+	return rv;
 }
 
 /* Commits (rv == OK) or rolls back; returns the final code. */
@@ -465,7 +459,7 @@ tx_end(fsy_store_t *st, int nested, int rv, char *err, size_t errlen)
 		            : fsy_store_commit(st);
 		if (rv == FSY_OK)
 			return FSY_OK;
-		seterr(err, errlen, "commit: %s", fsy_store_errmsg(st));
+		(void)fsy_store_errf(st, rv, err, errlen, "commit");
 	}
 	if (nested) {
 		(void)fsy_store_exec(st, "ROLLBACK TO fsy_owner");
@@ -579,10 +573,11 @@ roster_load(fsy_store_t *st, roster_t *r, char *err, size_t errlen)
 		ag->workload = sqlite3_column_int64(s, 7);
 	}
 	if (rc != SQLITE_DONE)
-		rv = dberr(st, rc, "reading agents", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen, "reading agents");
 out:
 	if (rv == FSY_ENOMEM)
-		seterr(err, errlen, "out of memory reading agents");
+		(void)fsy_store_errf(NULL, rv, err, errlen,
+		    "out of memory reading agents");
 	sqlite3_finalize(s);
 	if (rv)
 		roster_free(r);
@@ -666,7 +661,7 @@ stream_step(fsy_store_t *st, stream_t *x, char *err, size_t errlen)
 	x->row = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return FSY_OK;
-	return dberr(st, rc, "reading ownership inputs", err, errlen);
+	return fsy_store_errf(st, rc, err, errlen, "reading ownership inputs");
 }
 
 /* Skips rows of customers ordered before id; returns 1 when the stream is
@@ -763,7 +758,7 @@ load_contacts(fsy_store_t *st, sqlite3_stmt *s, const roster_t *r,
 		w->ncon++;
 	}
 	if (rv == FSY_OK && rc != SQLITE_DONE)
-		rv = dberr(st, rc, "reading visits", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen, "reading visits");
 	sqlite3_reset(s);
 	return rv;
 }
@@ -831,7 +826,7 @@ apply_changes(fsy_store_t *st, const roster_t *r, work_t *w, const char *by,
 		}
 	}
 	if (rv == FSY_OK && rc != SQLITE_DONE)
-		rv = dberr(st, rc, "writing owners", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen, "writing owners");
 	sqlite3_finalize(upd);
 	sqlite3_finalize(hist);
 	sqlite3_finalize(ban);
@@ -988,7 +983,8 @@ recompute(fsy_store_t *st, int scoped, const char *by, fsy_owner_stats_t *stats,
 	if (rv == FSY_OK)
 		rv = apply_changes(st, &r, &w, by ? by : "rules", err, errlen);
 	if (rv == FSY_ENOMEM)
-		seterr(err, errlen, "out of memory recomputing owners");
+		(void)fsy_store_errf(NULL, rv, err, errlen,
+		    "out of memory recomputing owners");
 	work_free(&w);
 	roster_free(&r);
 	return rv;
@@ -1003,7 +999,7 @@ scope_reset(fsy_store_t *st, char *err, size_t errlen)
 	    "DELETE FROM " SCOPE ";");
 
 	if (rv)
-		seterr(err, errlen, "scope table: %s", fsy_store_errmsg(st));
+		rv = fsy_store_errf(st, rv, err, errlen, "scope table");
 	return rv;
 }
 
@@ -1012,20 +1008,12 @@ static int
 scope_fill(fsy_store_t *st, const char *sql, const char *arg, int64_t *n,
     char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	int rv, rc;
+	int rv = scope_reset(st, err, errlen);
 
-	if ((rv = scope_reset(st, err, errlen)) != FSY_OK)
-		return rv;
-	if ((rv = prep(st, sql, &s, err, errlen)) != FSY_OK)
-		return rv;
-	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		rv = dberr(st, rc, "filling the scope", err, errlen);
-	else if (n)
+	if (rv == FSY_OK)
+		rv = run(st, sql, 1, &arg, "filling the scope", err, errlen);
+	if (rv == FSY_OK && n)
 		*n = sqlite3_changes(fsy_store_db(st));
-	sqlite3_finalize(s);
 	return rv;
 }
 
@@ -1034,32 +1022,21 @@ need_hub(fsy_store_t *st, char *err, size_t errlen)
 {
 	if (fsy_store_role(st) == FSY_ROLE_HUB)
 		return FSY_OK;
-	seterr(err, errlen, "ownership is decided by head office: "
-	    "not a hub store");
-	return FSY_ESTATE;
+	return fsy_store_errf(NULL, FSY_ESTATE, err, errlen,
+	    "ownership is decided by head office: not a hub store");
 }
 
 static int
 audit(fsy_store_t *st, const char *actor, const char *action,
     const char *detail, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
 	char at[21];
-	int rv, rc;
 
 	now_iso(at);
-	rv = prep(st, "INSERT INTO audit(at, actor, action, detail) "
-	    "VALUES (?1, ?2, ?3, ?4)", &s, err, errlen);
-	if (rv)
-		return rv;
-	sqlite3_bind_text(s, 1, at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, detail, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
-		rv = dberr(st, rc, "writing the audit row", err, errlen);
-	sqlite3_finalize(s);
-	return rv;
+	return run(st, "INSERT INTO audit(at, actor, action, detail) "
+	    "VALUES (?1, ?2, ?3, ?4)", 4,
+	    (const char *const[]){at, actor, action, detail},
+	    "writing the audit row", err, errlen);
 }
 
 /* Reads agent.status of id into *status (-1 unknown text). FSY_ENOTFOUND
@@ -1080,12 +1057,53 @@ agent_status(fsy_store_t *st, const char *id, int *status, char *err,
 		*status = fsy_agent_status_parse(
 		    (const char *)sqlite3_column_text(s, 0));
 	} else if (rc == SQLITE_DONE) {
-		seterr(err, errlen, "no agent with id '%s'", id);
-		rv = FSY_ENOTFOUND;
+		rv = fsy_store_errf(NULL, FSY_ENOTFOUND, err, errlen,
+		    "no agent with id '%s'", id);
 	} else {
-		rv = dberr(st, rc, "reading the agent", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen, "reading the agent");
 	}
 	sqlite3_finalize(s);
+	return rv;
+}
+
+/* Ends an operation begun with tx_begin (tx_end); on failure *stats (may
+ * be NULL) is zeroed. Returns the final code. */
+static int
+op_end(fsy_store_t *st, int nested, int rv, fsy_owner_stats_t *stats,
+    char *err, size_t errlen)
+{
+	rv = tx_end(st, nested, rv, err, errlen);
+	if (rv && stats)
+		memset(stats, 0, sizeof(*stats));
+	return rv;
+}
+
+/* Runs sql on an existing agent: ?1 its id, ?2 arg. FSY_ENOTFOUND when
+ * there is no such agent. */
+static int
+agent_update(fsy_store_t *st, const char *sql, const char *agent_id,
+    const char *arg, char *err, size_t errlen)
+{
+	int status = -1;
+	int rv = agent_status(st, agent_id, &status, err, errlen);
+
+	if (rv == FSY_OK)
+		rv = run(st, sql, 2, (const char *const[]){agent_id, arg},
+		    "updating the agent", err, errlen);
+	return rv;
+}
+
+/* Re-runs the rules for the live customers agent_id owns; *n: how many. */
+static int
+rerun_owned(fsy_store_t *st, const char *agent_id, const char *by,
+    fsy_owner_stats_t *stats, int64_t *n, char *err, size_t errlen)
+{
+	int rv = scope_fill(st, "INSERT INTO " SCOPE " SELECT id FROM "
+	    "customer WHERE owner_agent_id = ?1 AND deleted = 0", agent_id, n,
+	    err, errlen);
+
+	if (rv == FSY_OK)
+		rv = recompute(st, 1, by, stats, err, errlen);
 	return rv;
 }
 
@@ -1100,26 +1118,19 @@ fsy_owner_recompute(fsy_store_t *st, const char *customer_id,
 		memset(stats, 0, sizeof(*stats));
 	if ((rv = need_hub(st, err, errlen)) != FSY_OK)
 		return rv;
-	if ((rv = tx_begin(st, &nested)) != FSY_OK) {
-		seterr(err, errlen, "begin: %s", fsy_store_errmsg(st));
+	if ((rv = tx_begin(st, &nested, err, errlen)) != FSY_OK)
 		return rv;
-	}
 	if (customer_id) {
 		rv = scope_fill(st, "INSERT INTO " SCOPE " SELECT id FROM "
 		    "customer WHERE id = ?1 AND deleted = 0", customer_id, &n,
 		    err, errlen);
-		if (rv == FSY_OK && n == 0) {
-			seterr(err, errlen, "no live customer with id '%s'",
-			    customer_id);
-			rv = FSY_ENOTFOUND;
-		}
+		if (rv == FSY_OK && n == 0)
+			rv = fsy_store_errf(NULL, FSY_ENOTFOUND, err, errlen,
+			    "no live customer with id '%s'", customer_id);
 	}
 	if (rv == FSY_OK)
 		rv = recompute(st, customer_id != NULL, by, stats, err, errlen);
-	rv = tx_end(st, nested, rv, err, errlen);
-	if (rv && stats)
-		memset(stats, 0, sizeof(*stats));
-	return rv;
+	return op_end(st, nested, rv, stats, err, errlen);
 }
 
 int
@@ -1135,22 +1146,17 @@ fsy_owner_assign(fsy_store_t *st, const char *customer_id,
 
 	if ((rv = need_hub(st, err, errlen)) != FSY_OK)
 		return rv;
-	if (customer_id == NULL || agent_id == NULL) {
-		seterr(err, errlen, "override: customer and agent are "
-		    "required");
-		return FSY_EINVAL;
-	}
-	if (reason == NULL || reason[0] == '\0') {
-		seterr(err, errlen, "override of customer '%s': a reason is "
-		    "required", customer_id);
-		return FSY_EINVAL;
-	}
+	if (customer_id == NULL || agent_id == NULL)
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "override: customer and agent are required");
+	if (reason == NULL || reason[0] == '\0')
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "override of customer '%s': a reason is required",
+		    customer_id);
 	if (by == NULL)
 		by = "head office";
-	if ((rv = tx_begin(st, &nested)) != FSY_OK) {
-		seterr(err, errlen, "begin: %s", fsy_store_errmsg(st));
+	if ((rv = tx_begin(st, &nested, err, errlen)) != FSY_OK)
 		return rv;
-	}
 
 	/* The customer and its owner now. */
 	rv = prep(st, "SELECT owner_agent_id FROM customer "
@@ -1165,16 +1171,16 @@ fsy_owner_assign(fsy_store_t *st, const char *customer_id,
 		if (from == NULL && sqlite3_column_type(s, 0) != SQLITE_NULL)
 			rv = FSY_ENOMEM;
 	} else if (rc != SQLITE_DONE) {
-		rv = dberr(st, rc, "reading the customer", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen,
+		    "reading the customer");
 	}
 	sqlite3_finalize(s);
 	s = NULL;
 	if (rv)
 		goto out;
 	if (!found) {
-		seterr(err, errlen, "no live customer with id '%s'",
-		    customer_id);
-		rv = FSY_ENOTFOUND;
+		rv = fsy_store_errf(NULL, FSY_ENOTFOUND, err, errlen,
+		    "no live customer with id '%s'", customer_id);
 		goto out;
 	}
 
@@ -1182,13 +1188,13 @@ fsy_owner_assign(fsy_store_t *st, const char *customer_id,
 	if ((rv = agent_status(st, agent_id, &status, err, errlen)) != FSY_OK)
 		goto out;
 	if (status != FSY_AGENT_EMPLOYED) {
-		seterr(err, errlen, "agent '%s' is %s: only an employed agent "
-		    "can own a customer", agent_id,
+		rv = status == FSY_AGENT_DISQUALIFIED ? FSY_EDISQUALIFIED
+		                                      : FSY_ESTATE;
+		(void)fsy_store_errf(NULL, rv, err, errlen, "agent '%s' is %s: "
+		    "only an employed agent can own a customer", agent_id,
 		    status == FSY_AGENT_DISQUALIFIED ? "disqualified" :
 		    status == FSY_AGENT_DEPARTED     ? "departed" :
 		                                       "not employed");
-		rv = status == FSY_AGENT_DISQUALIFIED ? FSY_EDISQUALIFIED
-		                                      : FSY_ESTATE;
 		goto out;
 	}
 	rv = prep(st, "SELECT reason FROM owner_ban WHERE customer_id = ?1 "
@@ -1200,12 +1206,12 @@ fsy_owner_assign(fsy_store_t *st, const char *customer_id,
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		const char *why = (const char *)sqlite3_column_text(s, 0);
-		seterr(err, errlen, "agent '%s' is banned from customer '%s' "
-		    "for ever (rule 5: %s)", agent_id, customer_id,
+		rv = fsy_store_errf(NULL, FSY_EDISQUALIFIED, err, errlen,
+		    "agent '%s' is banned from customer '%s' for ever "
+		    "(rule 5: %s)", agent_id, customer_id,
 		    why ? why : "misconduct");
-		rv = FSY_EDISQUALIFIED;
 	} else if (rc != SQLITE_DONE) {
-		rv = dberr(st, rc, "reading bans", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen, "reading bans");
 	}
 	sqlite3_finalize(s);
 	s = NULL;
@@ -1214,35 +1220,18 @@ fsy_owner_assign(fsy_store_t *st, const char *customer_id,
 
 	now_iso(at);
 	if (from == NULL || strcmp(from, agent_id) != 0) {
-		rv = prep(st, "UPDATE customer SET owner_agent_id = ?1, "
-		    "owner_since = ?2 WHERE id = ?3", &s, err, errlen);
-		if (rv)
-			goto out;
-		sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, at, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, customer_id, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(s)) != SQLITE_DONE)
-			rv = dberr(st, rc, "writing the owner", err, errlen);
-		sqlite3_finalize(s);
-		s = NULL;
+		rv = run(st, "UPDATE customer SET owner_agent_id = ?1, "
+		    "owner_since = ?2 WHERE id = ?3", 3,
+		    (const char *const[]){agent_id, at, customer_id},
+		    "writing the owner", err, errlen);
 		if (rv)
 			goto out;
 	}
-	rv = prep(st, "INSERT INTO ownership_history(customer_id, "
+	rv = run(st, "INSERT INTO ownership_history(customer_id, "
 	    "from_agent_id, to_agent_id, rule, reason, at, by) "
-	    "VALUES (?1, ?2, ?3, '6', ?4, ?5, ?6)", &s, err, errlen);
-	if (rv)
-		goto out;
-	sqlite3_bind_text(s, 1, customer_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, agent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, by, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
-		rv = dberr(st, rc, "writing the history", err, errlen);
-	sqlite3_finalize(s);
-	s = NULL;
+	    "VALUES (?1, ?2, ?3, '6', ?4, ?5, ?6)", 6,
+	    (const char *const[]){customer_id, from, agent_id, reason, at, by},
+	    "writing the history", err, errlen);
 	if (rv)
 		goto out;
 
@@ -1257,7 +1246,7 @@ fsy_owner_assign(fsy_store_t *st, const char *customer_id,
 	rv = audit(st, by, "owner.override", detail, err, errlen);
 out:
 	if (rv == FSY_ENOMEM)
-		seterr(err, errlen, "out of memory");
+		(void)fsy_store_errf(NULL, rv, err, errlen, "out of memory");
 	free(detail);
 	free(from);
 	return tx_end(st, nested, rv, err, errlen);
@@ -1268,64 +1257,42 @@ fsy_owner_agent_depart(fsy_store_t *st, const char *agent_id,
     const char *left_on, const char *by, fsy_owner_stats_t *stats, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
-	char today[11], detail[160];
+	char today[11];
 	int64_t ms, n = 0;
-	int rv, rc, nested = 0, status = -1;
+	int rv, nested = 0;
 
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
 	if ((rv = need_hub(st, err, errlen)) != FSY_OK)
 		return rv;
-	if (agent_id == NULL) {
-		seterr(err, errlen, "departure: an agent id is required");
-		return FSY_EINVAL;
-	}
+	if (agent_id == NULL)
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "departure: an agent id is required");
 	if (left_on == NULL) {
 		fsy_iso_date(fsy_now_ms(), today);
 		left_on = today;
 	} else if (strlen(left_on) != 10 ||
-	    fsy_parse_time(left_on, &ms) != FSY_OK) {
-		seterr(err, errlen, "departure of agent '%s': left_on '%.40s' "
-		    "is not a YYYY-MM-DD date", agent_id, left_on);
-		return FSY_EINVAL;
-	}
+	    fsy_parse_time(left_on, &ms) != FSY_OK)
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "departure of agent '%s': left_on '%.40s' is not a "
+		    "YYYY-MM-DD date", agent_id, left_on);
 	if (by == NULL)
 		by = "head office";
-	if ((rv = tx_begin(st, &nested)) != FSY_OK) {
-		seterr(err, errlen, "begin: %s", fsy_store_errmsg(st));
+	if ((rv = tx_begin(st, &nested, err, errlen)) != FSY_OK)
 		return rv;
-	}
-	if ((rv = agent_status(st, agent_id, &status, err, errlen)) != FSY_OK)
-		goto out;
-	rv = prep(st, "UPDATE agent SET left_on = ?2, status = CASE status "
-	    "WHEN 'disqualified' THEN status ELSE 'departed' END "
-	    "WHERE id = ?1", &s, err, errlen);
-	if (rv)
-		goto out;
-	sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, left_on, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
-		rv = dberr(st, rc, "updating the agent", err, errlen);
-	sqlite3_finalize(s);
-	if (rv)
-		goto out;
-	rv = scope_fill(st, "INSERT INTO " SCOPE " SELECT id FROM customer "
-	    "WHERE owner_agent_id = ?1 AND deleted = 0", agent_id, &n, err,
-	    errlen);
+	rv = agent_update(st, "UPDATE agent SET left_on = ?2, status = CASE "
+	    "status WHEN 'disqualified' THEN status ELSE 'departed' END "
+	    "WHERE id = ?1", agent_id, left_on, err, errlen);
 	if (rv == FSY_OK)
-		rv = recompute(st, 1, by, stats, err, errlen);
+		rv = rerun_owned(st, agent_id, by, stats, &n, err, errlen);
 	if (rv == FSY_OK) {
+		char detail[160];
 		snprintf(detail, sizeof(detail), "agent %s left on %s; %lld "
 		    "customers re-run (rule 4)", agent_id, left_on,
 		    (long long)n);
 		rv = audit(st, by, "agent.depart", detail, err, errlen);
 	}
-out:
-	rv = tx_end(st, nested, rv, err, errlen);
-	if (rv && stats)
-		memset(stats, 0, sizeof(*stats));
-	return rv;
+	return op_end(st, nested, rv, stats, err, errlen);
 }
 
 int
@@ -1333,74 +1300,48 @@ fsy_owner_agent_disqualify(fsy_store_t *st, const char *agent_id,
     const char *reason, const char *by, fsy_owner_stats_t *stats, char *err,
     size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
 	char at[21], *detail = NULL;
 	int64_t n = 0;
 	size_t dlen;
-	int rv, rc, nested = 0, status = -1;
+	int rv, nested = 0;
 
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
 	if ((rv = need_hub(st, err, errlen)) != FSY_OK)
 		return rv;
-	if (agent_id == NULL) {
-		seterr(err, errlen, "disqualification: an agent id is "
-		    "required");
-		return FSY_EINVAL;
-	}
-	if (reason == NULL || reason[0] == '\0') {
-		seterr(err, errlen, "disqualification of agent '%s': a reason "
-		    "is required", agent_id);
-		return FSY_EINVAL;
-	}
+	if (agent_id == NULL)
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "disqualification: an agent id is required");
+	if (reason == NULL || reason[0] == '\0')
+		return fsy_store_errf(NULL, FSY_EINVAL, err, errlen,
+		    "disqualification of agent '%s': a reason is required",
+		    agent_id);
 	if (by == NULL)
 		by = "head office";
-	if ((rv = tx_begin(st, &nested)) != FSY_OK) {
-		seterr(err, errlen, "begin: %s", fsy_store_errmsg(st));
+	if ((rv = tx_begin(st, &nested, err, errlen)) != FSY_OK)
 		return rv;
-	}
-	if ((rv = agent_status(st, agent_id, &status, err, errlen)) != FSY_OK)
-		goto out;
-	rv = prep(st, "UPDATE agent SET status = 'disqualified', "
-	    "status_reason = ?2 WHERE id = ?1", &s, err, errlen);
-	if (rv)
-		goto out;
-	sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
-		rv = dberr(st, rc, "updating the agent", err, errlen);
-	sqlite3_finalize(s);
-	s = NULL;
+	rv = agent_update(st, "UPDATE agent SET status = 'disqualified', "
+	    "status_reason = ?2 WHERE id = ?1", agent_id, reason, err, errlen);
 	if (rv)
 		goto out;
 
 	/* Banned for ever from every customer he owns. */
 	now_iso(at);
-	rv = prep(st, "INSERT OR IGNORE INTO owner_ban(customer_id, agent_id, "
+	rv = run(st, "INSERT OR IGNORE INTO owner_ban(customer_id, agent_id, "
 	    "reason, at) SELECT id, ?1, ?2, ?3 FROM customer "
-	    "WHERE owner_agent_id = ?1 AND deleted = 0", &s, err, errlen);
-	if (rv)
-		goto out;
-	sqlite3_bind_text(s, 1, agent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, at, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
-		rv = dberr(st, rc, "writing bans", err, errlen);
-	sqlite3_finalize(s);
+	    "WHERE owner_agent_id = ?1 AND deleted = 0", 3,
+	    (const char *const[]){agent_id, reason, at}, "writing bans", err,
+	    errlen);
 	if (rv)
 		goto out;
 
-	rv = scope_fill(st, "INSERT INTO " SCOPE " SELECT id FROM customer "
-	    "WHERE owner_agent_id = ?1 AND deleted = 0", agent_id, &n, err,
-	    errlen);
-	if (rv == FSY_OK)
-		rv = recompute(st, 1, by, stats, err, errlen);
+	rv = rerun_owned(st, agent_id, by, stats, &n, err, errlen);
 	if (rv)
 		goto out;
 	dlen = strlen(agent_id) + strlen(reason) + 96;
 	if ((detail = malloc(dlen)) == NULL) {
-		seterr(err, errlen, "out of memory");
-		rv = FSY_ENOMEM;
+		rv = fsy_store_errf(NULL, FSY_ENOMEM, err, errlen,
+		    "out of memory");
 		goto out;
 	}
 	snprintf(detail, dlen, "agent %s disqualified: %s; banned from %lld "
@@ -1408,10 +1349,7 @@ fsy_owner_agent_disqualify(fsy_store_t *st, const char *agent_id,
 	rv = audit(st, by, "agent.disqualify", detail, err, errlen);
 out:
 	free(detail);
-	rv = tx_end(st, nested, rv, err, errlen);
-	if (rv && stats)
-		memset(stats, 0, sizeof(*stats));
-	return rv;
+	return op_end(st, nested, rv, stats, err, errlen);
 }
 
 int
@@ -1452,7 +1390,7 @@ fsy_owner_summary(fsy_store_t *st, fsy_owner_summary_t *out, char *err,
 		out->pure = sqlite3_column_int64(s, 4);
 		out->nonpure = sqlite3_column_int64(s, 5);
 	} else {
-		rv = dberr(st, rc, "summary", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen, "summary");
 	}
 	sqlite3_finalize(s);
 	s = NULL;
@@ -1477,7 +1415,7 @@ fsy_owner_summary(fsy_store_t *st, fsy_owner_summary_t *out, char *err,
 		}
 	}
 	if (rc != SQLITE_DONE)
-		rv = dberr(st, rc, "summary by rule", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen, "summary by rule");
 	sqlite3_finalize(s);
 	s = NULL;
 	if (rv)
@@ -1491,7 +1429,7 @@ fsy_owner_summary(fsy_store_t *st, fsy_owner_summary_t *out, char *err,
 	if (rc == SQLITE_ROW)
 		out->bans = sqlite3_column_int64(s, 0);
 	else
-		rv = dberr(st, rc, "summary bans", err, errlen);
+		rv = fsy_store_errf(st, rc, err, errlen, "summary bans");
 	sqlite3_finalize(s);
 	return rv;
 }

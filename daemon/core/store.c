@@ -777,3 +777,27 @@ fsy_store_close(fsy_store_t *st)
 		sqlite3_close(st->db);
 	free(st);
 }
+
+int
+fsy_store_errf(fsy_store_t *st, int code, char *buf, size_t len,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (code > 0)
+		code = st ? fsy_store_err(st, code) : fsy_err_from_sqlite(code);
+	if (code == FSY_OK)
+		code = FSY_EINTERNAL;
+	if (buf == NULL || len == 0)
+		return code;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		buf[0] = '\0';
+	else if (st != NULL && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ": %s",
+		    st->errmsg[0] ? st->errmsg : fsy_strerror(code));
+	return code;
+}

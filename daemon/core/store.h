@@ -99,4 +99,21 @@ void fsy_val_from_column(sqlite3_stmt *s, int i, fsy_val_t *v);
 /* Binds v to parameter i. */
 int fsy_val_bind(sqlite3_stmt *s, int i, const fsy_val_t *v);
 
+/*
+ * Reports a failure in one call, as in
+ *     rv = fsy_store_errf(st, rc, err, errlen, "reading %s", what);
+ * Formats fmt into buf (len bytes, always NUL-terminated; buf NULL or len 0:
+ * no message) and returns the FSY_E* code of the failure.
+ * code is an FSY_E* code (negative) or a SQLite result code (positive): a
+ * SQLite code is translated, with fsy_store_err() when st is given (which
+ * also records the connection's message). Codes that are not failures
+ * (FSY_OK = SQLITE_OK, SQLITE_ROW, SQLITE_DONE: a row expected and not
+ * there, or the reverse) give FSY_EINTERNAL.
+ * With st non-NULL the text is followed by ": " and the store's last error
+ * message (fsy_store_errmsg), or fsy_strerror() of the code when the store
+ * has recorded none; with st NULL the text stands alone. Never fails.
+ */
+int fsy_store_errf(fsy_store_t *st, int code, char *buf, size_t len,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 #endif /* FSY_STORE_H */
