@@ -132,7 +132,7 @@ fsy_config_defaults(fsy_config_t *c)
 	c->backoff_max_s = 900;
 	c->round_timeout_s = 300;
 	c->forward_timeout_s = 15;
-	c->max_changes = 5000;
+	c->max_changes = 16000;
 	c->max_bytes = 4u << 20;
 	c->compress = 1;
 }

@@ -401,6 +401,10 @@ out:
 typedef struct dec {
 	rd_t r;     /* the body being read */
 	arena_t *a; /* where decoded memory goes */
+	/* The last two ids read, bytes and text (see enc_t). */
+	uint8_t idbin[2][16];
+	char idtxt[2][37];
+	int idnext;
 } dec_t;
 
 static int
@@ -499,11 +503,21 @@ static int
 rd_id(dec_t *d, char out[37])
 {
 	uint8_t b[16];
-	int rv = rd_binfix(d, b, 16);
+	int rv = rd_binfix(d, b, 16), k;
 
-	if (rv == FSY_OK)
-		fsy__uuid_from_bin(b, out);
-	return rv;
+	if (rv != FSY_OK)
+		return rv;
+	for (k = 0; k < 2; k++)
+		if (d->idtxt[k][0] != '\0' && memcmp(b, d->idbin[k], 16) == 0) {
+			memcpy(out, d->idtxt[k], 37);
+			return FSY_OK;
+		}
+	fsy__uuid_from_bin(b, out);
+	k = d->idnext;
+	d->idnext ^= 1;
+	memcpy(d->idbin[k], b, 16);
+	memcpy(d->idtxt[k], out, 37);
+	return FSY_OK;
 }
 
 /* A str of at most max bytes without NUL bytes, copied NUL-terminated into
@@ -1194,7 +1208,7 @@ int
 fsy_msg_decode(const uint8_t *data, size_t len, fsy_msg_t *m)
 {
 	rd_t r = {data, data + len};
-	dec_t d = {{NULL, NULL}, NULL};
+	dec_t d = {{NULL, NULL}, NULL, {{0}}, {{0}}, 0};
 	uint8_t *inflated = NULL;
 	size_t inflated_len = 0;
 	uint64_t version = 0, type = 0, flags = 0;
@@ -1285,6 +1299,11 @@ typedef struct enc {
 	size_t cap;
 	size_t limit; /* the most bytes this buffer may hold */
 	int err;      /* sticky: FSY_ENOMEM, or FSY_EINVAL (a limit broken) */
+	/* The last two ids packed (a row's changes repeat its row and
+	 * customer ids): text and its 16 bytes, so that each is parsed once. */
+	char idtxt[2][37];
+	uint8_t idbin[2][16];
+	int idnext;
 } enc_t;
 
 static void
@@ -1429,11 +1448,23 @@ static void
 put_id(enc_t *e, const char *s)
 {
 	uint8_t b[16];
+	int k;
 
-	if (fsy__uuid_to_bin(s, b) != FSY_OK)
+	for (k = 0; k < 2; k++)
+		if (s != NULL && e->idtxt[k][0] != '\0' &&
+		    strncmp(s, e->idtxt[k], sizeof(e->idtxt[k])) == 0) {
+			put_bin(e, e->idbin[k], 16);
+			return;
+		}
+	if (fsy__uuid_to_bin(s, b) != FSY_OK) {
 		enc_fail(e, FSY_EINVAL);
-	else
-		put_bin(e, b, 16);
+		return;
+	}
+	k = e->idnext;
+	e->idnext ^= 1;
+	memcpy(e->idtxt[k], s, 37); /* s is 36 characters and a NUL */
+	memcpy(e->idbin[k], b, 16);
+	put_bin(e, b, 16);
 }
 
 static void

@@ -302,7 +302,7 @@ test_hub_defaults(void **state)
 	assert_int_equal(c.late_visit_days, 3);
 	assert_int_equal(c.contexts, 16);
 	assert_int_equal(c.insecure, 0);
-	assert_int_equal(c.max_changes, 5000);
+	assert_int_equal(c.max_changes, 16000);
 	assert_int_equal(c.max_bytes, 4194304);
 	assert_int_equal(c.compress, 1);
 

@@ -590,6 +590,45 @@ test_not_owned_refused_and_logged(void **state)
 	    "'change.refused'"), 1);
 }
 
+/* A change names its customer; the scope is checked on that name, so it
+ * must be the row's own: a row of another agent's customer written under
+ * the name of one's own is refused, and the row stays as it was. */
+static void
+test_row_of_another_customer_refused(void **state)
+{
+	char sql[512], pid[37];
+
+	(void)state;
+	fsy_uuid_v7(pid);
+	snprintf(sql, sizeof(sql), "INSERT INTO person(id, customer_id, relation, "
+	    "name) VALUES ('%s','%s','spouse','李妻')", pid, C2);
+	tu_exec(H.st, sql);
+	tu_sync_ok(&H, &L2);
+	/* on A1's laptop, by hand: the same row id under A1's customer */
+	snprintf(sql, sizeof(sql), "INSERT INTO person(id, customer_id, relation, "
+	    "name) VALUES ('%s','%s','child','冒名')", pid, C1);
+	tu_exec(L1.st, sql);
+	tu_sync_ok(&H, &L1);
+	snprintf(sql, sizeof(sql), "SELECT customer_id || '/' || relation || '/' "
+	    "|| name FROM person WHERE id = '%s'", pid);
+	char want[128];
+	snprintf(want, sizeof(want), "%s/spouse/李妻", C2);
+	assert_string_equal(tu_text(H.st, sql), want);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM rejected_change WHERE "
+	    "device_id = '%s' AND row_id = '%s' AND code = %d", L1.device_id, pid,
+	    FSY_ENOTOWNER);
+	assert_true(tu_int(H.st, sql) >= 2);
+	/* the laptop dropped its row; A2's laptop still has the original */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM person WHERE id = '%s'",
+	    pid);
+	assert_int_equal(tu_int(L1.st, sql), 0);
+	tu_sync_ok(&H, &L2);
+	snprintf(sql, sizeof(sql), "SELECT name FROM person WHERE id = '%s'", pid);
+	assert_string_equal(tu_text(L2.st, sql), "李妻");
+	tu_assert_converged(&H, &L1);
+	tu_assert_converged(&H, &L2);
+}
+
 int
 main(void)
 {
@@ -599,6 +638,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_impossible_requests, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_replayed_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_row_of_another_customer_refused,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_owned_refused_and_logged,
 		    setup, teardown),
 	};

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "rows.h"
 #include "store_int.h"
 #include "tables.h"
 #include "util.h"
@@ -239,6 +240,64 @@ test_errf(void **state)
 	fsy_store_close(st);
 }
 
+/* fsy__row_write: a row's columns in one statement, new or existing. */
+static void
+test_row_write(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("w.db", FSY_ROLE_AGENT, NULL);
+	const char *row = "01900000-0000-7000-8000-000000000001";
+	const char *cust = "01900000-0000-7000-8000-0000000000c1";
+	fsy_val_t rel = {.type = FSY_VAL_TEXT, .s = "child", .n = 5};
+	fsy_val_t name = {.type = FSY_VAL_TEXT, .s = "王小", .n = 6};
+	fsy_val_t name2 = {.type = FSY_VAL_TEXT, .s = "王大", .n = 6};
+	fsy_val_t del = {.type = FSY_VAL_INT, .i = 1};
+	fsy_val_t null = {.type = FSY_VAL_NULL};
+	int t = FSY_T_PERSON, c_rel = fsy_col_find(t, "relation"),
+	    c_name = fsy_col_find(t, "name"), c_del = fsy_col_find(t, "deleted");
+	int cols[8];
+	const fsy_val_t *vals[8];
+
+	fsy_store_set_capture(st, 0);
+	/* unknown: no row yet, so an insert of the columns given */
+	cols[0] = c_rel, vals[0] = &rel;
+	cols[1] = c_name, vals[1] = &name;
+	assert_int_equal(fsy__row_write(st, t, row, cust, 2, cols, vals, -1), FSY_OK);
+	assert_string_equal(tu_text(st, "SELECT customer_id || relation || name "
+	    "|| deleted FROM person"), "01900000-0000-7000-8000-0000000000c1child王小0");
+	/* existing: only the columns given change */
+	cols[0] = c_name, vals[0] = &name2;
+	assert_int_equal(fsy__row_write(st, t, row, "other", 1, cols, vals, 1), FSY_OK);
+	assert_string_equal(tu_text(st, "SELECT customer_id || relation || name "
+	    "FROM person"), "01900000-0000-7000-8000-0000000000c1child王大");
+	/* every column: one upsert; the row keeps its customer */
+	for (int c = 0; c < fsy_tables[t].ncols; c++) {
+		cols[c] = c;
+		vals[c] = c == c_del ? &del : c == c_rel ? &rel : &null;
+	}
+	assert_int_equal(fsy__row_write(st, t, row, "other", fsy_tables[t].ncols,
+	    cols, vals, -1), FSY_OK);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM person WHERE name IS NULL "
+	    "AND deleted = 1 AND relation = 'child' AND customer_id LIKE '%c1'"), 1);
+	/* a repeated or unknown column is refused and writes nothing */
+	cols[0] = c_name, vals[0] = &name;
+	cols[1] = c_name, vals[1] = &name2;
+	assert_int_equal(fsy__row_write(st, t, row, cust, 2, cols, vals, 1), FSY_EINVAL);
+	cols[1] = 99;
+	assert_int_equal(fsy__row_write(st, t, row, cust, 2, cols, vals, 1), FSY_EINVAL);
+	assert_int_equal(fsy__row_write(st, t, row, cust, 0, cols, vals, 1), FSY_EINVAL);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM person WHERE name IS NULL"), 1);
+	/* known absent: a plain insert, which a duplicate id fails */
+	cols[0] = c_rel, vals[0] = &rel;
+	assert_int_equal(fsy__row_write(st, t, row, cust, 1, cols, vals, 0),
+	    FSY_ECONSTRAINT);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM person"), 1);
+	/* nothing was captured: capture is off */
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM change_log"), 0);
+	fsy_store_set_capture(st, 1);
+	fsy_store_close(st);
+}
+
 int
 main(void)
 {
@@ -251,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_hlc_survives_reopen),
 		cmocka_unit_test(test_capture_refuses_untravelable),
 		cmocka_unit_test(test_stmt_cache_keeps_running),
+		cmocka_unit_test(test_row_write),
 		cmocka_unit_test(test_errf),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);

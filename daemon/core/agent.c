@@ -389,9 +389,10 @@ pending_col(fsy_store_t *st, int64_t acked, const fsy_change_t *c)
 	return rc;
 }
 
-/* Applies changes from the hub with capture off. A column with a pending
- * local change is left alone: that change will be merged at the hub and
- * the ACK's corrections settle it. */
+/* Applies changes from the hub with capture off, a row's consecutive
+ * changes in one statement (a snapshot sends every column of a row
+ * together). A column with a pending local change is left alone: that
+ * change will be merged at the hub and the ACK's corrections settle it. */
 static int
 apply_changes(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
     int64_t acked)
@@ -399,6 +400,8 @@ apply_changes(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
 	fsy_store_t *st = s->st;
 	int64_t last = 0;
 	int rc = FSY_OK, any_pending;
+	int cols[64];
+	const fsy_val_t *vals[64];
 
 	/* Most frames (a first fill, an idle laptop) meet no pending change
 	 * at all: one look at the log spares a lookup per value. */
@@ -406,21 +409,37 @@ apply_changes(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
 	    "WHERE ?1 = ?1", 0, &last)) != FSY_OK)
 		return rc;
 	any_pending = last > acked;
-	for (uint32_t i = 0; i < n && rc == FSY_OK; i++) {
-		if (!fsy_col_valid(ch[i].tbl, ch[i].col))
-			return FSY_EMALFORMED;
-		if ((rc = any_pending ? pending_col(st, acked, &ch[i]) : 0) < 0)
-			return rc;
-		if (rc == 1) {
-			s->stats.skipped++;
-			rc = FSY_OK;
-			continue;
+	for (uint32_t i = 0; i < n && rc == FSY_OK;) {
+		/* One run: consecutive changes to one row, each column once. */
+		uint64_t seen = 0;
+		int k = 0;
+		uint32_t j = i;
+
+		for (; j < n && ch[j].tbl == ch[i].tbl &&
+		    strcmp(ch[j].row_id, ch[i].row_id) == 0; j++) {
+			if (!fsy_col_valid(ch[j].tbl, ch[j].col) || ch[j].col >= 64)
+				return FSY_EMALFORMED;
+			if (seen & (UINT64_C(1) << ch[j].col))
+				break;
+			seen |= UINT64_C(1) << ch[j].col;
+			if ((rc = any_pending ? pending_col(st, acked, &ch[j])
+			    : 0) < 0)
+				return rc;
+			if (rc == 1) {
+				s->stats.skipped++;
+				continue;
+			}
+			if (ch[j].hlc)
+				fsy_hlc_recv(&st->hlc, ch[j].hlc);
+			cols[k] = ch[j].col;
+			vals[k++] = &ch[j].val;
 		}
-		if (ch[i].hlc)
-			fsy_hlc_recv(&st->hlc, ch[i].hlc);
-		rc = fsy__row_set(st, ch[i].tbl, ch[i].row_id, ch[i].customer_id,
-		    ch[i].col, &ch[i].val);
-		s->stats.pulled++;
+		rc = k ? fsy__row_write(st, ch[i].tbl, ch[i].row_id,
+		    ch[i].customer_id, k, cols, vals, -1) : FSY_OK;
+		if (rc == FSY_EINVAL)
+			rc = FSY_EMALFORMED;
+		s->stats.pulled += (uint64_t)k;
+		i = j;
 	}
 	return rc;
 }

@@ -26,7 +26,7 @@
 void
 fsy_sync_limits_default(fsy_sync_limits_t *l)
 {
-	l->max_changes = 5000;
+	l->max_changes = 16000;
 	l->max_bytes = 4u << 20;
 	l->max_skew_ms = 5 * 60 * 1000;
 	l->late_ms = 3LL * 24 * 3600 * 1000;
@@ -696,30 +696,32 @@ typedef struct version {
 	int64_t gseq;
 } version_t;
 
+/* The versions of a row's columns, read at once (one range of the
+ * primary key): v[col] for each replicated column of the table. */
 static int
-version_get(fsy_store_t *st, const fsy_change_t *c, version_t *v)
+row_versions(fsy_store_t *st, int tbl, const char *row_id, version_t *v)
 {
 	sqlite3_stmt *s;
 	int rc = fsy_store_stmt(st,
-	    "SELECT hlc, site, gseq FROM col_version "
-	    "WHERE tbl = ? AND row_id = ? AND col = ?", &s);
+	    "SELECT col, hlc, site, gseq FROM col_version "
+	    "WHERE tbl = ? AND row_id = ?", &s);
 
-	memset(v, 0, sizeof(*v));
+	memset(v, 0, sizeof(*v) * (size_t)fsy_tables[tbl].ncols);
 	if (rc)
 		return rc;
-	sqlite3_bind_int(s, 1, c->tbl);
-	sqlite3_bind_text(s, 2, c->row_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, c->col);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		v->found = 1;
-		v->hlc = (uint64_t)sqlite3_column_int64(s, 0);
-		snprintf(v->site, sizeof(v->site), "%s", sqlite3_column_text(s, 1));
-		v->gseq = sqlite3_column_int64(s, 2);
-		rc = FSY_OK;
-	} else {
-		rc = rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_bind_int(s, 1, tbl);
+	sqlite3_bind_text(s, 2, row_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int c = sqlite3_column_int(s, 0);
+		const char *site = (const char *)sqlite3_column_text(s, 2);
+		if (!fsy_col_valid(tbl, c))
+			continue;
+		v[c].found = 1;
+		v[c].hlc = (uint64_t)sqlite3_column_int64(s, 1);
+		snprintf(v[c].site, sizeof(v[c].site), "%s", site ? site : "");
+		v[c].gseq = sqlite3_column_int64(s, 3);
 	}
+	rc = rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
 	sqlite3_reset(s);
 	return rc;
 }
@@ -808,15 +810,53 @@ newer(uint64_t ah, const char *as, uint64_t bh, const char *bs)
 	return ah != bh ? ah > bh : strcmp(as, bs) > 0;
 }
 
-/* Merges one change that has passed authorisation. */
+/* The winning values of a run not yet written to the row: the row is
+ * written once, at the end of the run (or before anything reads it). */
+typedef struct pending_row {
+	int tbl;
+	const char *row_id, *customer_id;
+	int exists;                   /* as fsy__row_write's argument */
+	int n;
+	int cols[64];
+	const fsy_val_t *vals[64];
+} pending_row_t;
+
+static int
+pending_flush(fsy_store_t *st, pending_row_t *w)
+{
+	int rc;
+
+	if (w->n == 0)
+		return FSY_OK;
+	rc = fsy__row_write(st, w->tbl, w->row_id, w->customer_id, w->n,
+	    w->cols, w->vals, w->exists);
+	w->n = 0;
+	w->exists = 1;
+	return rc;
+}
+
+static void
+pending_add(pending_row_t *w, int col, const fsy_val_t *v)
+{
+	for (int i = 0; i < w->n; i++)
+		if (w->cols[i] == col) {
+			w->vals[i] = v;
+			return;
+		}
+	w->cols[w->n] = col;
+	w->vals[w->n++] = v;
+}
+
+/* Merges one change that has passed authorisation, against cur, the
+ * current version of its column (updated when the change wins). */
 static int
 merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
-    const fsy_change_t *c, int64_t cursor, int64_t *gseq)
+    const fsy_change_t *c, int64_t cursor, int64_t *gseq, version_t *cur,
+    pending_row_t *w)
 {
 	fsy_store_t *st = hub->st;
 	const char *dev = conn->device_id;
 	fsy_change_t cc = *c;
-	version_t cur;
 	uint64_t hlc = c->hlc;
 	int64_t wall = fsy_hlc_wall(&st->hlc);
 	int rc;
@@ -829,22 +869,23 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	} else {
 		fsy_hlc_recv(&st->hlc, hlc);
 	}
-	if ((rc = version_get(st, c, &cur)) != FSY_OK)
-		return rc;
 
-	if (fsy_tables[c->tbl].flags & FSY_TBL_INSERT_ONLY && cur.found) {
-		if (strcmp(cur.site, dev) == 0 && cur.hlc == hlc)
+	if (fsy_tables[c->tbl].flags & FSY_TBL_INSERT_ONLY && cur->found) {
+		if (strcmp(cur->site, dev) == 0 && cur->hlc == hlc)
 			return FSY_OK; /* the same write again */
+		if ((rc = pending_flush(st, w)) != FSY_OK)
+			return rc;
 		return reject(hub, conn, o, c, FSY_EINSERTONLY,
 		    "visit records are insert-only");
 	}
 
 	/* Concurrent: the current version was written by someone else and
-	 * the device had not pulled it when it pushed. */
-	int concurrent = cur.found && strcmp(cur.site, dev) != 0 &&
-	    cur.gseq > cursor;
+	 * the device had not pulled it when it pushed. (Never a column
+	 * pending in w: those are the device's own.) */
+	int concurrent = cur->found && strcmp(cur->site, dev) != 0 &&
+	    cur->gseq > cursor;
 
-	if (!cur.found || newer(hlc, dev, cur.hlc, cur.site)) {
+	if (!cur->found || newer(hlc, dev, cur->hlc, cur->site)) {
 		if (concurrent) {
 			fsy_val_t old;
 			if ((rc = fsy__row_get(st, c->tbl, c->row_id, c->col,
@@ -853,22 +894,27 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 			if (rc == FSY_ENOTFOUND)
 				old.type = FSY_VAL_NULL;
 			if ((rc = record_conflict(st, c, &c->val, hlc, dev, &old,
-			    cur.hlc, cur.site)) != FSY_OK)
+			    cur->hlc, cur->site)) != FSY_OK)
 				return rc;
 			o->conflicts++;
 		}
-		if ((rc = fsy__row_set(st, c->tbl, c->row_id, c->customer_id,
-		    c->col, &c->val)) != FSY_OK)
-			return rc;
+		pending_add(w, c->col, &c->val);
 		cc.hlc = hlc;
 		if ((rc = version_put(st, &cc, hlc, dev, ++*gseq)) != FSY_OK)
 			return rc;
+		cur->found = 1;
+		cur->hlc = hlc;
+		snprintf(cur->site, sizeof(cur->site), "%s", dev);
+		cur->gseq = *gseq;
 		o->applied++;
 		return FSY_OK;
 	}
 
 	/* The change loses. Keep both values when the edits were concurrent,
-	 * and tell the device the winning value. */
+	 * and tell the device the winning value (the row written first: the
+	 * winner may be pending). */
+	if ((rc = pending_flush(st, w)) != FSY_OK)
+		return rc;
 	if (concurrent) {
 		fsy_val_t win;
 		if ((rc = fsy__row_get(st, c->tbl, c->row_id, c->col, &o->arena,
@@ -876,8 +922,8 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 			return rc;
 		if (rc == FSY_ENOTFOUND)
 			win.type = FSY_VAL_NULL;
-		if ((rc = record_conflict(st, c, &win, cur.hlc, cur.site, &c->val,
-		    hlc, dev)) != FSY_OK)
+		if ((rc = record_conflict(st, c, &win, cur->hlc, cur->site,
+		    &c->val, hlc, dev)) != FSY_OK)
 			return rc;
 		o->conflicts++;
 	}
@@ -925,6 +971,8 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	 * none of it is taken into the customers' records: it is kept, with
 	 * the reason, for head office to review. */
 	int disq = agent_disqualified(st, conn->agent_id);
+	pending_row_t w;
+	version_t vers[64];
 
 	if (disq < 0)
 		return disq;
@@ -936,7 +984,8 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 		    strcmp(ch[end].row_id, ch[i].row_id) == 0)
 			end++;
 		int tbl = ch[i].tbl;
-		int exists = fsy__row_exists(st, tbl, ch[i].row_id);
+		char row_cust[37];
+		int exists = fsy__row_customer(st, tbl, ch[i].row_id, row_cust);
 		if (exists < 0)
 			return exists;
 		int creating = 0; /* a new customer made on the device */
@@ -950,6 +999,11 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 			why = FSY_EDISQUALIFIED;
 			reason = "agent disqualified: change kept for head office's "
 			    "review";
+		} else if (exists && strcmp(row_cust, ch[i].customer_id) != 0) {
+			/* The scope is checked on the customer the change names:
+			 * it must be the row's own. */
+			why = FSY_ENOTOWNER;
+			reason = "row belongs to another customer";
 		} else if (strcmp(scope_cust, ch[i].customer_id) == 0 && scope_ok) {
 			/* in scope, checked for the previous run */
 		} else if ((rc = in_scope(st, conn->device_id,
@@ -1005,16 +1059,26 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 			}
 		}
 
+		/* The run's winners are written to the row at once. */
+		w.tbl = tbl;
+		w.row_id = ch[i].row_id;
+		w.customer_id = ch[i].customer_id;
+		w.exists = exists;
+		w.n = 0;
+		if (!why && (rc = row_versions(st, tbl, ch[i].row_id, vers)) != FSY_OK)
+			return rc;
 		for (uint32_t k = i; k < end && rc == FSY_OK; k++) {
 			const fsy_col_t *col = &fsy_tables[tbl].cols[ch[k].col];
 			if (why)
 				rc = reject(hub, conn, o, &ch[k], why, reason);
 			else if (col->flags & FSY_COL_HO &&
-			    !(col->flags & FSY_COL_HO_INIT && !exists))
-				rc = reject(hub, conn, o, &ch[k], FSY_EREADONLY,
-				    "column is head office's");
-			else {
-				rc = merge_one(hub, conn, o, &ch[k], p->cursor, gseq);
+			    !(col->flags & FSY_COL_HO_INIT && !exists)) {
+				if ((rc = pending_flush(st, &w)) == FSY_OK)
+					rc = reject(hub, conn, o, &ch[k], FSY_EREADONLY,
+					    "column is head office's");
+			} else {
+				rc = merge_one(hub, conn, o, &ch[k], p->cursor, gseq,
+				    &vers[ch[k].col], &w);
 				if (rc == FSY_OK && tbl == FSY_T_VISIT && !exists &&
 				    k == i) {
 					rc = grow((void **)&o->visits, &o->capvisits,
@@ -1025,6 +1089,8 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 				}
 			}
 		}
+		if (rc == FSY_OK)
+			rc = pending_flush(st, &w);
 		i = end;
 	}
 	return rc;
@@ -1460,24 +1526,99 @@ read_change(sqlite3_stmt *s, fsy__arena_t *a, fsy_change_t *c)
 	return fsy__val_copy(a, &c->val);
 }
 
-/* Whole customers newly owned: every column version of each. */
+/* Appends the rows of one customer in table t to the snapshot: every
+ * column of every row, read from the table itself (one read per row, its
+ * columns consecutive so that the device writes each row at once). */
+static int
+snapshot_rows(fsy_store_t *st, int t, const char *sql, const char *cust,
+    uint64_t hlc, fsy__arena_t *a, fsy_change_t **ch, uint32_t *nch,
+    uint32_t *capch, size_t *bytes)
+{
+	const fsy_table_t *tb = &fsy_tables[t];
+	sqlite3_stmt *q;
+	int rc = fsy_store_stmt(st, sql, &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, cust, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(q, 0);
+		char row_id[37] = "";
+		if (id != NULL)
+			strncpy(row_id, id, sizeof(row_id) - 1);
+		if (*nch + (uint32_t)tb->ncols > *capch) {
+			uint32_t nc = *capch ? *capch * 2 : 1024;
+			fsy_change_t *n2;
+			while (nc < *nch + (uint32_t)tb->ncols)
+				nc *= 2;
+			if ((n2 = fsy__arena_alloc(a, (size_t)nc * sizeof(*n2)))
+			    == NULL) {
+				rc = FSY_ENOMEM;
+				break;
+			}
+			if (*nch)
+				memcpy(n2, *ch, (size_t)*nch * sizeof(*n2));
+			*ch = n2;
+			*capch = nc;
+		}
+		for (int c = 0; c < tb->ncols && rc == SQLITE_ROW; c++) {
+			fsy_change_t *k = &(*ch)[(*nch)++];
+			k->seq = 0;
+			k->tbl = (uint8_t)t;
+			k->col = (uint8_t)c;
+			memcpy(k->row_id, row_id, sizeof(k->row_id));
+			memcpy(k->customer_id, cust, sizeof(k->customer_id));
+			k->hlc = hlc;
+			fsy_val_from_column(q, c + 1, &k->val);
+			if (fsy__val_copy(a, &k->val) != FSY_OK)
+				rc = FSY_ENOMEM;
+			*bytes += change_size(k);
+		}
+		if (rc != SQLITE_ROW)
+			break;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? FSY_OK : rc > 0 ? fsy_store_err(st, rc) : rc;
+}
+
+/* Whole customers newly owned: every row and every column of each, as it
+ * stands (the device's copy then equals the hub's, whatever it held). */
 static int
 pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
     fsy__arena_t *a)
 {
 	fsy_store_t *st = hub->st;
 	const fsy_sync_limits_t *L = &hub->limits;
-	char sql[512];
-	sqlite3_stmt *s, *q;
+	char sql[512], rows_sql[FSY_NTABLES][1024];
+	sqlite3_stmt *s;
 	uint32_t ncust = 0, nch = 0, capch = 0, capcust = 64;
 	size_t bytes = 0;
 	int64_t g;
-	int rc, more = 0;
+	uint64_t hlc;
+	int rc;
 	fsy_change_t *ch = NULL;
 	char (*cust)[37];
 
 	if ((rc = max_gseq(st, &g)) != FSY_OK)
 		return rc;
+	/* The values carry the hub's clock as they are read: the device's
+	 * clock moves past every version it receives. */
+	hlc = fsy_hlc_tick(&st->hlc);
+	for (int t = 0; t < FSY_NTABLES; t++) {
+		const fsy_table_t *tb = &fsy_tables[t];
+		size_t len = (size_t)snprintf(rows_sql[t], sizeof(rows_sql[t]),
+		    "SELECT id");
+		for (int c = 0; c < tb->ncols && len < sizeof(rows_sql[t]); c++)
+			len += (size_t)snprintf(rows_sql[t] + len,
+			    sizeof(rows_sql[t]) - len, ", %s", tb->cols[c].name);
+		if (len < sizeof(rows_sql[t]))
+			len += (size_t)snprintf(rows_sql[t] + len,
+			    sizeof(rows_sql[t]) - len, " FROM %s WHERE %s = ?1 "
+			    "ORDER BY id", tb->name,
+			    t == FSY_T_CUSTOMER ? "id" : "customer_id");
+		if (len >= sizeof(rows_sql[t]))
+			return FSY_ETOOBIG;
+	}
 	snprintf(sql, sizeof(sql),
 	    "SELECT o.id FROM (%s) o WHERE NOT EXISTS (SELECT 1 FROM "
 	    "device_scope ds WHERE ds.device_id = ?1 AND ds.customer_id = o.id "
@@ -1488,58 +1629,36 @@ pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 	sqlite3_bind_text(s, 2, conn->lead ? conn->team_id : conn->agent_id, -1,
 	    SQLITE_STATIC);
 	cust = fsy__arena_alloc(a, (size_t)capcust * 37);
-	if (cust == NULL) {
+	/* Room for a full frame at once: growing it would copy it again. */
+	capch = L->max_changes + 64;
+	ch = fsy__arena_alloc(a, (size_t)capch * sizeof(*ch));
+	if (cust == NULL || ch == NULL) {
 		sqlite3_reset(s);
 		return FSY_ENOMEM;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(s, 0);
+		char id[37] = "";
 		uint32_t before = nch;
 
 		if (ncust == capcust || nch >= L->max_changes ||
-		    bytes >= L->max_bytes) {
-			more = 1;
+		    bytes >= L->max_bytes)
 			break;
-		}
-		rc = fsy_store_stmt(st, "SELECT tbl, col, row_id, customer_id, "
-		    "val, hlc FROM col_version WHERE customer_id = ?", &q);
-		if (rc)
+		const char *cid = (const char *)sqlite3_column_text(s, 0);
+		if (cid != NULL)
+			strncpy(id, cid, sizeof(id) - 1);
+		for (int t = 0; t < FSY_NTABLES && rc == SQLITE_ROW; t++)
+			if ((rc = snapshot_rows(st, t, rows_sql[t], id, hlc, a, &ch,
+			    &nch, &capch, &bytes)) == FSY_OK)
+				rc = SQLITE_ROW;
+		if (rc != SQLITE_ROW)
 			break;
-		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-			if (nch == capch) {
-				uint32_t nc = capch ? capch * 2 : 256;
-				fsy_change_t *n2 = fsy__arena_alloc(a,
-				    (size_t)nc * sizeof(*n2));
-				if (n2 == NULL) {
-					rc = FSY_ENOMEM;
-					break;
-				}
-				if (nch)
-					memcpy(n2, ch, (size_t)nch * sizeof(*n2));
-				ch = n2;
-				capch = nc;
-			}
-			if ((rc = read_change(q, a, &ch[nch])) != FSY_OK)
-				break;
-			bytes += change_size(&ch[nch]);
-			nch++;
-		}
-		sqlite3_reset(q);
-		if (rc != SQLITE_DONE && rc != FSY_OK) {
-			rc = rc > 0 ? fsy_store_err(st, rc) : rc;
-			break;
-		}
 		if (ncust > 0 && nch > L->max_changes) {
 			nch = before; /* this customer goes in the next one */
-			more = 1;
-			rc = FSY_OK;
 			break;
 		}
 		snprintf(cust[ncust++], 37, "%s", id);
-		rc = FSY_OK;
 	}
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		rc = FSY_OK;
 	else if (rc > 0)
 		rc = fsy_store_err(st, rc);
@@ -1557,7 +1676,6 @@ pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 		m->u.snapshot.more = 1; /* acks and incremental changes follow */
 		conn->changes_out += nch;
 	}
-	(void)more;
 	return rc;
 }
 

@@ -1,4 +1,5 @@
 /* rows.c — row-level helpers shared by merge and apply (see rows.h). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,19 +76,27 @@ fsy__val_copy(fsy__arena_t *a, fsy_val_t *v)
 }
 
 int
-fsy__row_exists(fsy_store_t *st, int tbl, const char *row_id)
+fsy__row_customer(fsy_store_t *st, int tbl, const char *row_id,
+    char cust[37])
 {
 	char sql[128];
 	sqlite3_stmt *s;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?",
+	cust[0] = '\0';
+	snprintf(sql, sizeof(sql), "SELECT customer_id FROM %s WHERE id = ?",
 	    fsy_tables[tbl].name);
 	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
 		return rc;
 	sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fsy_store_err(st, rc);
+	if (rc == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(s, 0);
+		snprintf(cust, 37, "%s", c ? c : "");
+		rc = 1;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : fsy_store_err(st, rc);
+	}
 	sqlite3_reset(s);
 	return rc;
 }
@@ -172,6 +181,130 @@ fsy__row_set(fsy_store_t *st, int tbl, const char *row_id,
 	rc = fsy_store_err(st, sqlite3_step(s));
 	sqlite3_reset(s);
 	return rc;
+}
+
+/* Appends the strings given (up to a NULL) to sql[*len], NUL-terminated
+ * (no format: a row's statement is built for every row written);
+ * FSY_ETOOBIG when they do not fit. */
+static int
+sql_add(char *sql, size_t cap, size_t *len, ...)
+{
+	va_list ap;
+	const char *p;
+	int rc = FSY_OK;
+
+	va_start(ap, len);
+	while ((p = va_arg(ap, const char *)) != NULL) {
+		size_t n = strlen(p);
+		if (n >= cap - *len) {
+			rc = FSY_ETOOBIG;
+			break;
+		}
+		memcpy(sql + *len, p, n + 1);
+		*len += n;
+	}
+	va_end(ap);
+	return rc;
+}
+
+/* "?N" for parameter n (1..99). */
+static const char *
+param(char buf[8], int n)
+{
+	int k = 0;
+
+	buf[k++] = '?';
+	if (n >= 10)
+		buf[k++] = (char)('0' + n / 10);
+	buf[k++] = (char)('0' + n % 10);
+	buf[k] = '\0';
+	return buf;
+}
+
+/* Builds and runs one statement of fsy__row_write: kind 'U' an UPDATE,
+ * 'I' an INSERT, 'A' an INSERT ... ON CONFLICT DO UPDATE. ?1 id, ?2
+ * customer_id, ?3.. the values. */
+static int
+row_stmt(fsy_store_t *st, int kind, int tbl, const char *row_id,
+    const char *customer_id, int n, const int *cols,
+    const fsy_val_t *const *vals)
+{
+	const fsy_table_t *tb = &fsy_tables[tbl];
+	char sql[4096], p[8];
+	size_t len = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (kind == 'U') {
+		rc = sql_add(sql, sizeof(sql), &len, "UPDATE ", tb->name,
+		    " SET ", (const char *)NULL);
+		for (int i = 0; i < n && rc == FSY_OK; i++)
+			rc = sql_add(sql, sizeof(sql), &len, i ? ", " : "",
+			    tb->cols[cols[i]].name, " = ", param(p, i + 3),
+			    (const char *)NULL);
+		if (rc == FSY_OK)
+			rc = sql_add(sql, sizeof(sql), &len, " WHERE id = ?1",
+			    (const char *)NULL);
+	} else {
+		rc = sql_add(sql, sizeof(sql), &len, "INSERT INTO ", tb->name,
+		    "(id, customer_id", (const char *)NULL);
+		for (int i = 0; i < n && rc == FSY_OK; i++)
+			rc = sql_add(sql, sizeof(sql), &len, ", ",
+			    tb->cols[cols[i]].name, (const char *)NULL);
+		if (rc == FSY_OK)
+			rc = sql_add(sql, sizeof(sql), &len, ") VALUES (?1, ?2",
+			    (const char *)NULL);
+		for (int i = 0; i < n && rc == FSY_OK; i++)
+			rc = sql_add(sql, sizeof(sql), &len, ", ", param(p, i + 3),
+			    (const char *)NULL);
+		if (rc == FSY_OK)
+			rc = sql_add(sql, sizeof(sql), &len, ")", (const char *)NULL);
+		if (rc == FSY_OK && kind == 'A') {
+			rc = sql_add(sql, sizeof(sql), &len,
+			    " ON CONFLICT(id) DO UPDATE SET ", (const char *)NULL);
+			for (int i = 0; i < n && rc == FSY_OK; i++)
+				rc = sql_add(sql, sizeof(sql), &len, i ? ", " : "",
+				    tb->cols[cols[i]].name, " = excluded.",
+				    tb->cols[cols[i]].name, (const char *)NULL);
+		}
+	}
+	if (rc != FSY_OK || (rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+		return rc;
+	sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
+	if (kind != 'U')
+		sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
+	for (int i = 0; i < n; i++)
+		fsy_val_bind(s, i + 3, vals[i]);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+fsy__row_write(fsy_store_t *st, int tbl, const char *row_id,
+    const char *customer_id, int n, const int *cols,
+    const fsy_val_t *const *vals, int exists)
+{
+	uint64_t seen = 0;
+	int rc;
+
+	if (tbl < 0 || tbl >= FSY_NTABLES || n < 1 ||
+	    n > fsy_tables[tbl].ncols)
+		return FSY_EINVAL;
+	for (int i = 0; i < n; i++) {
+		if (!fsy_col_valid(tbl, cols[i]) || cols[i] >= 64 ||
+		    seen & (UINT64_C(1) << cols[i]))
+			return FSY_EINVAL;
+		seen |= UINT64_C(1) << cols[i];
+	}
+	if (exists == 0)
+		return row_stmt(st, 'I', tbl, row_id, customer_id, n, cols, vals);
+	if (exists < 0 && n == fsy_tables[tbl].ncols)
+		return row_stmt(st, 'A', tbl, row_id, customer_id, n, cols, vals);
+	rc = row_stmt(st, 'U', tbl, row_id, customer_id, n, cols, vals);
+	if (rc != FSY_OK || sqlite3_changes(st->db) > 0)
+		return rc;
+	return row_stmt(st, 'I', tbl, row_id, customer_id, n, cols, vals);
 }
 
 int

@@ -17,8 +17,24 @@
 int fsy__row_set(fsy_store_t *st, int tbl, const char *row_id,
     const char *customer_id, int col, const fsy_val_t *v);
 
-/* Returns 1 if the row exists, 0 if not, or a negative FSY_E* code. */
-int fsy__row_exists(fsy_store_t *st, int tbl, const char *row_id);
+/*
+ * Writes n columns of one row in a single statement (capture off: sync
+ * applying values it has decided on). cols[i] gets vals[i]; a column may
+ * appear once. exists: 1 the row is known to exist (an UPDATE, and an
+ * INSERT should it be gone), 0 known not to (an INSERT), -1 unknown (an
+ * UPDATE, then an INSERT if no row was there; when every column of the
+ * table is given, one INSERT ... ON CONFLICT DO UPDATE instead). A new
+ * row gets customer_id; an existing row keeps its own. Returns FSY_OK,
+ * FSY_EINVAL for a bad or repeated column, or an FSY_E* store error.
+ */
+int fsy__row_write(fsy_store_t *st, int tbl, const char *row_id,
+    const char *customer_id, int n, const int *cols,
+    const fsy_val_t *const *vals, int exists);
+
+/* Returns 1 if the row exists, its customer_id copied into cust (37
+ * bytes), 0 if not (cust ""), or a negative FSY_E* code. */
+int fsy__row_customer(fsy_store_t *st, int tbl, const char *row_id,
+    char cust[37]);
 
 /* Reads the current value of a column into v; text is copied into the
  * arena a. Returns FSY_ENOTFOUND when the row does not exist. */
