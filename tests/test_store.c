@@ -1,5 +1,6 @@
 /* test_store.c — opening, migrations, meta, change capture. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -13,7 +14,7 @@ test_open_migrates_and_reopens(void **state)
 {
 	(void)state;
 	fsy_store_t *st = tu_open("a.db", FSY_ROLE_AGENT, NULL);
-	assert_int_equal(tu_int(st, "PRAGMA user_version"), 4);
+	assert_int_equal(tu_int(st, "PRAGMA user_version"), 5);
 	assert_string_equal(tu_text(st, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(tu_int(st, "PRAGMA foreign_keys"), 1);
 	/* the agent has a change log, not the hub's col_version */
@@ -298,12 +299,67 @@ test_row_write(void **state)
 	fsy_store_close(st);
 }
 
+/* Runs a schema file on a plain connection. */
+static void
+run_schema_file(sqlite3 *db, const char *name)
+{
+	char path[512], *sql, *err = NULL;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/schema/%s", FSY_SOURCE_DIR, name);
+	assert_non_null(f = fopen(path, "rb"));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	assert_true((n = ftell(f)) > 0);
+	rewind(f);
+	assert_non_null(sql = calloc(1, (size_t)n + 1));
+	assert_int_equal(fread(sql, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", name, err);
+	free(sql);
+}
+
+/* A hub made before 0005 keeps every version when col_version is rebuilt
+ * customer first, and its gseq order. */
+static void
+test_hub_migrates_versions(void **state)
+{
+	(void)state;
+	sqlite3 *db;
+	static const char *const files[] = {"0001_core.sql", "0002_hub.sql",
+	    "0004_import_hub.sql"};
+
+	assert_int_equal(sqlite3_open(tu_path("old.db"), &db), SQLITE_OK);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		run_schema_file(db, files[i]);
+	assert_int_equal(sqlite3_exec(db,
+	    "INSERT INTO col_version VALUES (0, 'r1', 2, 'c1', '王', 10, 's', 3);"
+	    "INSERT INTO col_version VALUES (1, 'r2', 1, 'c1', NULL, 11, 's', 1);"
+	    "INSERT INTO col_version VALUES (0, 'r0', 2, 'c0', 5, 12, 't', 2);"
+	    "PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	fsy_store_t *st = tu_open("old.db", FSY_ROLE_HUB, NULL);
+	assert_int_equal(tu_int(st, "PRAGMA user_version"), 5);
+	assert_string_equal(tu_text(st, "SELECT group_concat(customer_id || ',' "
+	    "|| tbl || ',' || row_id || ',' || col || ',' || quote(val) || ',' || "
+	    "hlc || ',' || site, ' ') FROM (SELECT * FROM col_version ORDER BY "
+	    "gseq)"), "c1,1,r2,1,NULL,11,s c0,0,r0,2,5,12,t c1,0,r1,2,'王',10,s");
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'col_version_customer'"), 0);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'col_version_gseq'"), 1);
+	fsy_store_close(st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_migrates_and_reopens),
 		cmocka_unit_test(test_hub_schema),
+		cmocka_unit_test(test_hub_migrates_versions),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_agent_capture_chain),
 		cmocka_unit_test(test_hub_capture_versions),

@@ -748,7 +748,8 @@ tw_check_all(tw_world_t *w)
 		n = cross_count(w, i, "SELECT count(*) FROM r.change_log c WHERE "
 		    "NOT EXISTS (SELECT 1 FROM rejected_change x WHERE "
 		    "x.device_id = ?1 AND x.seq = c.seq) AND NOT EXISTS (SELECT 1 "
-		    "FROM col_version v WHERE v.tbl = c.tbl AND v.row_id = c.row_id "
+		    "FROM col_version v WHERE v.customer_id = c.customer_id AND "
+		    "v.tbl = c.tbl AND v.row_id = c.row_id "
 		    "AND v.col = c.col AND (v.hlc > c.hlc OR (v.hlc = c.hlc AND "
 		    "v.site = ?1)))");
 		if (n != 0) {
@@ -772,7 +773,8 @@ tw_check_all(tw_world_t *w)
 		}
 		/* ... with the value the laptop saved */
 		n = cross_count(w, i, "SELECT count(*) FROM r.change_log c JOIN "
-		    "col_version v ON v.tbl = c.tbl AND v.row_id = c.row_id AND "
+		    "col_version v ON v.customer_id = c.customer_id AND "
+		    "v.tbl = c.tbl AND v.row_id = c.row_id AND "
 		    "v.col = c.col AND v.hlc = c.hlc AND v.site = ?1 "
 		    "WHERE c.redacted = 0 AND v.val IS NOT c.val");
 		if (n != 0)

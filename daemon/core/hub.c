@@ -697,20 +697,23 @@ typedef struct version {
 } version_t;
 
 /* The versions of a row's columns, read at once (one range of the
- * primary key): v[col] for each replicated column of the table. */
+ * primary key; cust is the row's customer): v[col] for each replicated
+ * column of the table. */
 static int
-row_versions(fsy_store_t *st, int tbl, const char *row_id, version_t *v)
+row_versions(fsy_store_t *st, int tbl, const char *row_id, const char *cust,
+    version_t *v)
 {
 	sqlite3_stmt *s;
 	int rc = fsy_store_stmt(st,
 	    "SELECT col, hlc, site, gseq FROM col_version "
-	    "WHERE tbl = ? AND row_id = ?", &s);
+	    "WHERE customer_id = ? AND tbl = ? AND row_id = ?", &s);
 
 	memset(v, 0, sizeof(*v) * (size_t)fsy_tables[tbl].ncols);
 	if (rc)
 		return rc;
-	sqlite3_bind_int(s, 1, tbl);
-	sqlite3_bind_text(s, 2, row_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, cust, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, tbl);
+	sqlite3_bind_text(s, 3, row_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int c = sqlite3_column_int(s, 0);
 		const char *site = (const char *)sqlite3_column_text(s, 2);
@@ -734,9 +737,9 @@ version_put(fsy_store_t *st, const fsy_change_t *c, uint64_t hlc,
 	int rc = fsy_store_stmt(st,
 	    "INSERT INTO col_version(tbl, row_id, col, customer_id, val, hlc, "
 	    "site, gseq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
-	    "ON CONFLICT(tbl, row_id, col) DO UPDATE SET "
-	    "customer_id = excluded.customer_id, val = excluded.val, "
-	    "hlc = excluded.hlc, site = excluded.site, gseq = excluded.gseq", &s);
+	    "ON CONFLICT(customer_id, tbl, row_id, col) DO UPDATE SET "
+	    "val = excluded.val, hlc = excluded.hlc, site = excluded.site, "
+	    "gseq = excluded.gseq", &s);
 
 	if (rc)
 		return rc;
@@ -1065,7 +1068,8 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 		w.customer_id = ch[i].customer_id;
 		w.exists = exists;
 		w.n = 0;
-		if (!why && (rc = row_versions(st, tbl, ch[i].row_id, vers)) != FSY_OK)
+		if (!why && (rc = row_versions(st, tbl, ch[i].row_id,
+		    ch[i].customer_id, vers)) != FSY_OK)
 			return rc;
 		for (uint32_t k = i; k < end && rc == FSY_OK; k++) {
 			const fsy_col_t *col = &fsy_tables[tbl].cols[ch[k].col];

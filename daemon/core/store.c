@@ -408,9 +408,9 @@ capture_hub(fsy_store_t *st, int tbl, const char *row, const char *cust,
 	    "INSERT INTO col_version(tbl, row_id, col, customer_id, val, hlc, "
 	    "site, gseq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 	    "(SELECT ifnull(max(gseq), 0) + 1 FROM col_version)) "
-	    "ON CONFLICT(tbl, row_id, col) DO UPDATE SET "
-	    "customer_id = excluded.customer_id, val = excluded.val, "
-	    "hlc = excluded.hlc, site = excluded.site, gseq = excluded.gseq",
+	    "ON CONFLICT(customer_id, tbl, row_id, col) DO UPDATE SET "
+	    "val = excluded.val, hlc = excluded.hlc, site = excluded.site, "
+	    "gseq = excluded.gseq",
 	    &s);
 	if (rc)
 		return rc;
