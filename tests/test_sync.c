@@ -739,12 +739,49 @@ teardown(void **state)
 	return 0;
 }
 
+/* pull_batch has two plans — walk the hub's recent versions, or walk the
+ * laptop's customers — chosen by what each would read: a quiet hub and a
+ * busy one (more new versions than the laptop's book holds) must give
+ * the laptop the same changes, in order, and nothing else. */
+static void
+test_pull_plans_agree(void **state)
+{
+	(void)state;
+	sync_all();
+	/* quiet: two edits of A1's customers */
+	xexec(W.h.st, "UPDATE customer SET facts = 'quiet' WHERE id IN ('%s', '%s')",
+	    W.c[0], W.c[1]);
+	tu_sync_ok(&W.h, &W.a1);
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM customer WHERE facts = 'quiet'"), 2);
+	/* busy: 1,600 versions of other agents' customers around three of
+	 * A1's, more than its 4 households' worth */
+	for (int i = 0; i < 200; i++) {
+		if (i == 0 || i == 100 || i == 199)
+			xexec(W.h.st, "UPDATE customer SET facts = 'busy %d' WHERE id = '%s'",
+			    i, W.c[i / 100]);
+		xexec(W.h.st, "UPDATE customer SET facts = 'other %d' WHERE owner_agent_id "
+		    "!= '%s'", i, A1);
+	}
+	int64_t g = tu_int(W.h.st, "SELECT max(gseq) FROM col_version");
+	tu_sync_ok(&W.h, &W.a1);
+	assert_string_equal(qt(W.a1.st, "SELECT facts FROM customer WHERE id = '%s'", W.c[0]), "busy 0");
+	assert_string_equal(qt(W.a1.st, "SELECT facts FROM customer WHERE id = '%s'", W.c[1]), "busy 199");
+	assert_int_equal(q(W.a1.st, "SELECT count(*) FROM customer"), 4);
+	assert_int_equal(q(W.a1.st, "SELECT value FROM meta WHERE key = 'pull_cursor'"), g);
+	/* and quiet again */
+	xexec(W.h.st, "UPDATE customer SET facts = 'after' WHERE id = '%s'", W.c[3]);
+	tu_sync_ok(&W.h, &W.a1);
+	assert_string_equal(qt(W.a1.st, "SELECT facts FROM customer WHERE id = '%s'", W.c[3]), "after");
+	assert_all_converged();
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bootstrap_scoped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline_edits_pushed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_plans_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_visit_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_with_head_office, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),

@@ -1683,9 +1683,10 @@ pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 	return rc;
 }
 
-/* Above this many versions newer than a device's position, a pull walks
- * the device's customers instead of the versions (see pull_batch). */
-#define PULL_BY_GSEQ_MAX 200000
+/* What a household holds, in column versions, give or take (a card,
+ * family, policies, years of visits): the cost, in versions read, of
+ * walking one customer held in pull_batch's second plan. */
+#define PULL_VERSIONS_PER_CUSTOMER 256
 
 /* Column changes above the cursor for customers held. */
 static int
@@ -1696,7 +1697,7 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	uint32_t limit = hub->limits.max_changes, n = 0;
 	size_t bytes = 0, max_bytes = hub->limits.max_bytes;
 	sqlite3_stmt *s;
-	int64_t g, last = p->cursor, floor = 0;
+	int64_t g, last = p->cursor, floor = 0, held = 0;
 	int rc, more = 0;
 	fsy_change_t *ch;
 
@@ -1709,25 +1710,32 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	ch = fsy__arena_alloc(a, (size_t)limit * sizeof(*ch));
 	if (ch == NULL)
 		return FSY_ENOMEM;
-	/* Two plans for one result. Few versions newer than what the device
-	 * has (its cursor, or the oldest snapshot it holds when that is
-	 * newer — a laptop just filled): walk those versions in gseq order
-	 * and keep the device's customers, a cost that follows the changes.
-	 * Many (a laptop back after months): walk the device's customers. */
-	rc = fsy_store_stmt(st, "SELECT ifnull(min(snap_gseq), 0) FROM "
-	    "device_scope WHERE device_id = ? AND state = 0", &s);
+	/* Two plans for one result, chosen by what each would read. Walk
+	 * the versions newer than what the device has (its cursor, or the
+	 * oldest snapshot it holds when that is newer — a laptop just
+	 * filled) in gseq order, keeping the device's customers: a cost that
+	 * follows every change in the hub since then. Or walk the device's
+	 * customers (their versions lie together) and sort what is newer: a
+	 * cost that follows the size of its book. The first suits a laptop
+	 * syncing often in a quiet hub; the second a laptop back after months,
+	 * or every laptop of a burst, which otherwise would each walk what
+	 * all the others just pushed. */
+	rc = fsy_store_stmt(st, "SELECT count(*), ifnull(min(snap_gseq), 0) "
+	    "FROM device_scope WHERE device_id = ? AND state = 0", &s);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		floor = sqlite3_column_int64(s, 0);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		held = sqlite3_column_int64(s, 0);
+		floor = sqlite3_column_int64(s, 1);
+	}
 	rc = rc == SQLITE_ROW ? FSY_OK : fsy_store_err(st, rc);
 	sqlite3_reset(s);
 	if (rc)
 		return rc;
 	if (floor < p->cursor)
 		floor = p->cursor;
-	if (g - floor <= PULL_BY_GSEQ_MAX)
+	if (g - floor <= held * PULL_VERSIONS_PER_CUSTOMER)
 		rc = fsy_store_stmt(st,
 		    "SELECT cv.tbl, cv.col, cv.row_id, cv.customer_id, cv.val, "
 		    "cv.hlc, cv.gseq, cv.site FROM col_version cv "
