@@ -26,3 +26,11 @@ FROM col_version ORDER BY customer_id, tbl, row_id, col;
 DROP TABLE col_version;
 ALTER TABLE col_version_new RENAME TO col_version;
 CREATE UNIQUE INDEX col_version_gseq ON col_version(gseq);
+
+-- The gseq of the last change of a customer's owner (column 16 of
+-- customer, owner_agent_id), kept from now on by the capture of that
+-- column: a laptop's scope is compared with who owns what only when an
+-- owner changed since it was last found settled.
+INSERT OR REPLACE INTO meta(key, value)
+SELECT 'owner_gseq', ifnull(max(gseq), 0) FROM col_version
+WHERE tbl = 0 AND col = 16;

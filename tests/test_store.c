@@ -106,6 +106,14 @@ test_hub_capture_versions(void **state)
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_version"), n);
 	assert_int_equal(tu_int(st, "SELECT gseq FROM col_version WHERE col = 2"), g + 1);
 	assert_string_equal(tu_text(st, "SELECT val FROM col_version WHERE col = 2"), "李娜娜");
+	/* a change of owner is remembered by its gseq; other columns not */
+	assert_int_equal(tu_int(st, "SELECT value FROM meta WHERE key = 'owner_gseq'"), 0);
+	tu_exec(st, "INSERT INTO agent(id, code, name, role, status) VALUES "
+	    "('0190d000-0000-7000-8000-0000000000a1', 'A1', '王', 'agent', 'employed')");
+	tu_exec(st, "UPDATE customer SET owner_agent_id = '0190d000-0000-7000-8000-0000000000a1'");
+	assert_int_equal(tu_int(st, "SELECT value FROM meta WHERE key = 'owner_gseq'"), g + 2);
+	tu_exec(st, "UPDATE customer SET name = '李'");
+	assert_int_equal(tu_int(st, "SELECT value FROM meta WHERE key = 'owner_gseq'"), g + 2);
 	fsy_store_close(st);
 }
 
@@ -348,6 +356,9 @@ test_hub_migrates_versions(void **state)
 	    "gseq)"), "c1,1,r2,1,NULL,11,s c0,0,r0,2,5,12,t c1,0,r1,2,'王',10,s");
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name = 'col_version_customer'"), 0);
+	/* no owner version among them: no change of owner yet */
+	assert_int_equal(tu_int(st, "SELECT value FROM meta WHERE key = "
+	    "'owner_gseq'"), 0);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name = 'col_version_gseq'"), 1);
 	fsy_store_close(st);

@@ -1820,19 +1820,16 @@ scope_unsettled(fsy_store_t *st, const fsy_hub_conn_t *conn, int64_t *since)
 		return rc;
 	if (*since == 0)
 		return 1;
+	/* owner_gseq: the gseq of the last change of owner (store.c
+	 * capture_hub), one lookup however busy the hub is. */
 	rc = fsy_store_stmt(st,
 	    "SELECT EXISTS (SELECT 1 FROM device_scope WHERE device_id = ?1 "
-	    "AND state IN (1, 2)) OR EXISTS (SELECT 1 FROM col_version "
-	    /* without statistics SQLite would walk the tbl = 0 prefix of the
-	     * primary key: every card version in the hub */
-	    "INDEXED BY col_version_gseq WHERE gseq > ?2 AND tbl = ?3 AND "
-	    "col = ?4)", &s);
+	    "AND state IN (1, 2)) OR ifnull((SELECT value FROM meta WHERE "
+	    "key = 'owner_gseq'), 0) > ?2", &s);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, *since);
-	sqlite3_bind_int(s, 3, FSY_T_CUSTOMER);
-	sqlite3_bind_int(s, 4, fsy_col_find(FSY_T_CUSTOMER, "owner_agent_id"));
 	rc = sqlite3_step(s);
 	rc = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) != 0
 	                      : fsy_store_err(st, rc);

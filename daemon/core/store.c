@@ -423,6 +423,19 @@ capture_hub(fsy_store_t *st, int tbl, const char *row, const char *cust,
 	sqlite3_bind_text(s, 7, st->site, -1, SQLITE_STATIC);
 	rc = fsy_store_err(st, sqlite3_step(s));
 	sqlite3_reset(s);
+	if (rc != FSY_OK || tbl != FSY_T_CUSTOMER ||
+	    col != fsy_col_find(FSY_T_CUSTOMER, "owner_agent_id"))
+		return rc;
+	/* The last change of owner: a laptop's scope needs comparing with
+	 * who owns what only when one happened since it was last settled
+	 * (hub.c scope_unsettled). */
+	rc = fsy_store_stmt(st, "INSERT INTO meta(key, value) VALUES "
+	    "('owner_gseq', (SELECT max(gseq) FROM col_version)) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &s);
+	if (rc)
+		return rc;
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
 	return rc;
 }
 
