@@ -731,15 +731,16 @@ row_versions(fsy_store_t *st, int tbl, const char *row_id, const char *cust,
 
 static int
 version_put(fsy_store_t *st, const fsy_change_t *c, uint64_t hlc,
-    const char *site, int64_t gseq)
+    const char *site, int64_t gseq, int found)
 {
 	sqlite3_stmt *s;
-	int rc = fsy_store_stmt(st,
+	/* found: the version read before, in this transaction (one seek
+	 * instead of an insert's and then an update's). */
+	int rc = fsy_store_stmt(st, found ?
+	    "UPDATE col_version SET val = ?5, hlc = ?6, site = ?7, gseq = ?8 "
+	    "WHERE customer_id = ?4 AND tbl = ?1 AND row_id = ?2 AND col = ?3" :
 	    "INSERT INTO col_version(tbl, row_id, col, customer_id, val, hlc, "
-	    "site, gseq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
-	    "ON CONFLICT(customer_id, tbl, row_id, col) DO UPDATE SET "
-	    "val = excluded.val, hlc = excluded.hlc, site = excluded.site, "
-	    "gseq = excluded.gseq", &s);
+	    "site, gseq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", &s);
 
 	if (rc)
 		return rc;
@@ -753,6 +754,12 @@ version_put(fsy_store_t *st, const fsy_change_t *c, uint64_t hlc,
 	sqlite3_bind_int64(s, 8, gseq);
 	rc = fsy_store_err(st, sqlite3_step(s));
 	sqlite3_reset(s);
+	if (rc == FSY_OK && found && sqlite3_changes(st->db) != 1) {
+		snprintf(st->errmsg, sizeof(st->errmsg), "version of %s.%s row %s "
+		    "vanished", fsy_tables[c->tbl].name,
+		    fsy_tables[c->tbl].cols[c->col].name, c->row_id);
+		rc = FSY_ESTATE;
+	}
 	return rc;
 }
 
@@ -903,7 +910,8 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 		}
 		pending_add(w, c->col, &c->val);
 		cc.hlc = hlc;
-		if ((rc = version_put(st, &cc, hlc, dev, ++*gseq)) != FSY_OK)
+		if ((rc = version_put(st, &cc, hlc, dev, ++*gseq, cur->found))
+		    != FSY_OK)
 			return rc;
 		cur->found = 1;
 		cur->hlc = hlc;
