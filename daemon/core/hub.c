@@ -1457,6 +1457,26 @@ record_acks(fsy_store_t *st, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p)
  * applied it and lost only the acknowledgement. A customer being revoked
  * (state 1) that is owned again goes back to state 2, to be sent whole
  * again: the device may have erased it already. */
+/* The gseq of the last change of owner (meta owner_gseq, kept by the
+ * store's capture). */
+static int
+owner_gseq(fsy_store_t *st, int64_t *g)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, "SELECT ifnull((SELECT value FROM meta "
+	    "WHERE key = 'owner_gseq'), 0)", &s);
+
+	*g = 0;
+	if (rc)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*g = sqlite3_column_int64(s, 0);
+	rc = rc == SQLITE_ROW ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
 static int
 pull_revokes(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
     fsy__arena_t *a, uint32_t limit)
@@ -1465,8 +1485,16 @@ pull_revokes(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 	char sql[512];
 	sqlite3_stmt *s;
 	uint32_t n = 0;
-	int rc;
+	int64_t og = 0;
+	int rc, moved;
 
+	/* Nothing was due earlier in this session and no owner changed
+	 * since: nothing is due now (a lead's scope also follows the roster,
+	 * which has no versions: always checked). */
+	if ((rc = owner_gseq(st, &og)) != FSY_OK)
+		return rc;
+	if (!conn->lead && conn->revokes_clear && og == conn->revokes_owner_gseq)
+		return FSY_OK;
 	snprintf(sql, sizeof(sql),
 	    "UPDATE device_scope SET state = 2 WHERE device_id = ?1 AND "
 	    "state = 1 AND customer_id IN (%s)", owned_sql(conn));
@@ -1476,6 +1504,7 @@ pull_revokes(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 	sqlite3_bind_text(s, 2, conn->lead ? conn->team_id : conn->agent_id, -1,
 	    SQLITE_STATIC);
 	rc = fsy_store_err(st, sqlite3_step(s));
+	moved = sqlite3_changes(st->db);
 	sqlite3_reset(s);
 	if (rc)
 		return rc;
@@ -1515,6 +1544,8 @@ pull_revokes(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 	m->u.revoke.ncustomers = n;
 	if (n)
 		m->type = FSY_MSG_REVOKE;
+	conn->revokes_clear = rc == FSY_OK && n == 0 && moved == 0;
+	conn->revokes_owner_gseq = og;
 	return rc;
 }
 
@@ -1609,7 +1640,7 @@ pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 	uint64_t hlc;
 	int rc;
 	fsy_change_t *ch = NULL;
-	char (*cust)[37];
+	char (*cust)[37] = NULL;
 
 	if ((rc = max_gseq(st, &g)) != FSY_OK)
 		return rc;
@@ -1631,19 +1662,29 @@ pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 		if (len >= sizeof(rows_sql[t]))
 			return FSY_ETOOBIG;
 	}
+	/* In id order, from after the last customer this session sent: what
+	 * lies before was sent (and acknowledged with this PULL) or held.
+	 * When that finds none, once more from the start, which also sees a
+	 * customer that became owned meanwhile, before the scope is called
+	 * settled. */
 	snprintf(sql, sizeof(sql),
-	    "SELECT o.id FROM (%s) o WHERE NOT EXISTS (SELECT 1 FROM "
-	    "device_scope ds WHERE ds.device_id = ?1 AND ds.customer_id = o.id "
-	    "AND ds.state IN (0, 1)) ORDER BY o.id", owned_sql(conn));
+	    "SELECT o.id FROM (%s) o WHERE o.id > ?3 AND NOT EXISTS (SELECT 1 "
+	    "FROM device_scope ds WHERE ds.device_id = ?1 AND ds.customer_id = "
+	    "o.id AND ds.state IN (0, 1)) ORDER BY o.id", owned_sql(conn));
+again:
 	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
 		return rc;
 	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, conn->lead ? conn->team_id : conn->agent_id, -1,
 	    SQLITE_STATIC);
-	cust = fsy__arena_alloc(a, (size_t)capcust * 37);
+	sqlite3_bind_text(s, 3, conn->snap_after, -1, SQLITE_STATIC);
+	if (cust == NULL)
+		cust = fsy__arena_alloc(a, (size_t)capcust * 37);
 	/* Room for a full frame at once: growing it would copy it again. */
-	capch = L->max_changes + 64;
-	ch = fsy__arena_alloc(a, (size_t)capch * sizeof(*ch));
+	if (ch == NULL) {
+		capch = L->max_changes + 64;
+		ch = fsy__arena_alloc(a, (size_t)capch * sizeof(*ch));
+	}
 	if (cust == NULL || ch == NULL) {
 		sqlite3_reset(s);
 		return FSY_ENOMEM;
@@ -1677,6 +1718,12 @@ pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
 	sqlite3_reset(s);
 	if (rc)
 		return rc;
+	if (ncust == 0 && conn->snap_after[0] != '\0') {
+		conn->snap_after[0] = '\0';
+		goto again;
+	}
+	if (ncust)
+		memcpy(conn->snap_after, cust[ncust - 1], 37);
 	for (uint32_t i = 0; i < ncust && rc == FSY_OK; i++)
 		rc = scope_add(st, conn->device_id, cust[i], 2, g);
 	if (ncust) {

@@ -50,6 +50,11 @@ typedef struct fsy_hub_conn {
 	int lead;                   /* 1: the agent is a team lead (read-only) */
 	uint64_t changes_in;        /* statistics: changes merged */
 	uint64_t changes_out;       /* statistics: changes sent */
+	/* This session's progress through the scope-wide queries, so that a
+	 * first fill's many PULLs do not each start them over (hub.c): */
+	int revokes_clear;          /* 1: no revoke was due at ... */
+	int64_t revokes_owner_gseq; /* ... this owner_gseq */
+	char snap_after[37];        /* last customer sent in a SNAPSHOT */
 } fsy_hub_conn_t;
 
 typedef struct fsy_hub {
