@@ -1207,7 +1207,7 @@ out:
 int
 fsy_msg_decode(const uint8_t *data, size_t len, fsy_msg_t *m)
 {
-	rd_t r = {data, data + len};
+	rd_t r = {data, data};
 	dec_t d = {{NULL, NULL}, NULL, {{0}}, {{0}}, 0};
 	uint8_t *inflated = NULL;
 	size_t inflated_len = 0;
@@ -1224,6 +1224,7 @@ fsy_msg_decode(const uint8_t *data, size_t len, fsy_msg_t *m)
 		rv = FSY_ETOOBIG;
 		goto out;
 	}
+	r.end = data + len; /* after the NULL check: no arithmetic on NULL */
 	/* [version, ...]: the version comes first in every version */
 	rv = rd_next(&r, &t);
 	if (rv == FSY_OK && (t.kind != MP_ARRAY || t.n < 1))
