@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "proto.h"
+#include "sync.h"
 #include "util.h"
 
 /* What a key holds. */
@@ -119,12 +120,16 @@ perr(parse_t *p, int line, const char *fmt, ...)
 void
 fsy_config_defaults(fsy_config_t *c)
 {
+	fsy_sync_limits_t lim;
+
 	memset(c, 0, sizeof(*c));
 	c->log_level = FSY_LOG_INFO;
 	c->log_target = FSY_LOGT_STDERR;
 	snprintf(c->listen, sizeof(c->listen), "tls+tcp://0.0.0.0:7443");
-	c->max_skew_s = 300;
-	c->late_visit_days = 3;
+	/* The sync limits default to the engine's own (sync.h). */
+	fsy_sync_limits_default(&lim);
+	c->max_skew_s = lim.max_skew_ms / 1000;
+	c->late_visit_days = lim.late_ms / (24 * 3600 * 1000);
 	c->contexts = 16;
 	c->sync_interval_s = 300;
 	c->sync_soon_s = 2;
@@ -132,9 +137,9 @@ fsy_config_defaults(fsy_config_t *c)
 	c->backoff_max_s = 900;
 	c->round_timeout_s = 300;
 	c->forward_timeout_s = 15;
-	c->max_changes = 16000;
-	c->max_bytes = 4u << 20;
-	c->compress = 1;
+	c->max_changes = lim.max_changes;
+	c->max_bytes = lim.max_bytes;
+	c->compress = lim.compress;
 }
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};

@@ -1458,22 +1458,16 @@ record_acks(fsy_store_t *st, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p)
  * (state 1) that is owned again goes back to state 2, to be sent whole
  * again: the device may have erased it already. */
 /* The gseq of the last change of owner (meta owner_gseq, kept by the
- * store's capture). */
+ * store's capture; 0 before any). */
 static int
 owner_gseq(fsy_store_t *st, int64_t *g)
 {
-	sqlite3_stmt *s;
-	int rc = fsy_store_stmt(st, "SELECT ifnull((SELECT value FROM meta "
-	    "WHERE key = 'owner_gseq'), 0)", &s);
+	int rc = fsy_store_meta_int(st, "owner_gseq", g);
 
-	*g = 0;
-	if (rc)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*g = sqlite3_column_int64(s, 0);
-	rc = rc == SQLITE_ROW ? FSY_OK : fsy_store_err(st, rc);
-	sqlite3_reset(s);
+	if (rc == FSY_ENOTFOUND) {
+		*g = 0;
+		rc = FSY_OK;
+	}
 	return rc;
 }
 

@@ -125,64 +125,6 @@ fsy__row_get(fsy_store_t *st, int tbl, const char *row_id, int col,
 	return rc;
 }
 
-int
-fsy__row_set(fsy_store_t *st, int tbl, const char *row_id,
-    const char *customer_id, int col, const fsy_val_t *v)
-{
-	char sql[160];
-	sqlite3_stmt *s;
-	int rc;
-
-	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?1 WHERE id = ?2",
-	    fsy_tables[tbl].name, fsy_tables[tbl].cols[col].name);
-	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
-		return rc;
-	fsy_val_bind(s, 1, v);
-	sqlite3_bind_text(s, 2, row_id, -1, SQLITE_STATIC);
-	rc = fsy_store_err(st, sqlite3_step(s));
-	sqlite3_reset(s);
-	if (rc != FSY_OK || sqlite3_changes(st->db) > 0)
-		return rc;
-
-	/* No such row yet: create it with the column. With capture on, as an
-	 * insert of the bare row and then an update of the column, so that
-	 * the column is captured after the row's defaults, as it always was;
-	 * with capture off (sync applying remote values) in one statement:
-	 * the same row, the same constraint errors. */
-	if (!st->capture) {
-		snprintf(sql, sizeof(sql), "INSERT INTO %s(id, customer_id, %s) "
-		    "VALUES (?1, ?2, ?3)", fsy_tables[tbl].name,
-		    fsy_tables[tbl].cols[col].name);
-		if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
-			return rc;
-		sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
-		fsy_val_bind(s, 3, v);
-		rc = fsy_store_err(st, sqlite3_step(s));
-		sqlite3_reset(s);
-		return rc;
-	}
-	snprintf(sql, sizeof(sql), "INSERT INTO %s(id, customer_id) VALUES (?, ?)",
-	    fsy_tables[tbl].name);
-	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
-		return rc;
-	sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
-	rc = fsy_store_err(st, sqlite3_step(s));
-	sqlite3_reset(s);
-	if (rc != FSY_OK)
-		return rc;
-	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?1 WHERE id = ?2",
-	    fsy_tables[tbl].name, fsy_tables[tbl].cols[col].name);
-	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
-		return rc;
-	fsy_val_bind(s, 1, v);
-	sqlite3_bind_text(s, 2, row_id, -1, SQLITE_STATIC);
-	rc = fsy_store_err(st, sqlite3_step(s));
-	sqlite3_reset(s);
-	return rc;
-}
-
 /* Appends the strings given (up to a NULL) to sql[*len], NUL-terminated
  * (no format: a row's statement is built for every row written);
  * FSY_ETOOBIG when they do not fit. */

@@ -11,12 +11,6 @@
 #include "fsy_val.h"
 #include "store.h"
 
-/* Sets column col of row_id in table tbl to v, creating the row (with
- * customer_id) if it does not exist. Runs with whatever capture setting
- * the store has. Returns FSY_OK or an FSY_E* code. */
-int fsy__row_set(fsy_store_t *st, int tbl, const char *row_id,
-    const char *customer_id, int col, const fsy_val_t *v);
-
 /*
  * Writes n columns of one row in a single statement (capture off: sync
  * applying values it has decided on). cols[i] gets vals[i]; a column may
