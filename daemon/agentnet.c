@@ -397,6 +397,15 @@ round_end(fsy__agentnet_t *an, int rc, const char *msg)
 	}
 	an->again = 0;
 	schedule(an, delay);
+	fsy__daemon_idle(d);
+}
+
+int
+fsy__agentnet_busy(const fsy_daemon_t *d)
+{
+	const fsy__agentnet_t *an = d->agent;
+
+	return an != NULL && (an->state == AG_DIAL || an->state == AG_ROUND);
 }
 
 /* ---- the cmd context's callbacks ----------------------------------------- */

@@ -81,6 +81,7 @@ ctl_fn(void *arg, nng_msg *req)
 	cmd_name(m.u.ctl.json, m.u.ctl.len, name, sizeof(name));
 	rc = fsy_cmd_run(&ctx, m.u.ctl.json, m.u.ctl.len, &reply);
 	fsy_msg_free(&m);
+	fsy__daemon_idle(d);
 	fsy_log(&d->log, FSY_LOG_DEBUG, "control: %s -> %s (%lld ms)", name,
 	    fsy_errname(rc), (long long)(fsy_now_ms() - t0));
 	if (reply == NULL)

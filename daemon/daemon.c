@@ -5,6 +5,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#if defined(FSY_HAVE_MALLOC_TRIM) || defined(FSY_HAVE_M_ARENA_MAX)
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,16 @@
 #include "tlscfg.h"
 
 #define EVENTS_PER_WAKEUP 64
+
+/* How long an agent stays idle before it gives memory back (see
+ * fsy__daemon_idle): long enough for a burst of CLI commands to share the
+ * page cache, short enough that an idle laptop is small within a second. */
+#define FSY_IDLE_RELEASE_MS 1000
+
+/* The agent's malloc arenas (glibc's default: up to 8 per core): nng's
+ * and libuv's threads would get arenas of their own, each keeping the
+ * free memory of a round apart from the others. */
+#define FSY_AGENT_ARENAS 2
 
 /* ---- the event queue ----------------------------------------------------- */
 
@@ -79,6 +92,32 @@ wake_cb(uv_async_t *h)
 		ev->run(ev, 0);
 	}
 	uv_async_send(&d->wake);
+}
+
+/* ---- giving memory back when idle ----------------------------------------- */
+
+static void
+idle_cb(uv_timer_t *t)
+{
+	fsy_daemon_t *d = t->data;
+
+	/* a round started since: its end arms the timer again */
+	if (d->stopping || d->st == NULL || fsy__agentnet_busy(d))
+		return;
+	/* between two events no statement is stepping: every cached page
+	 * may go (they are read again from the file when needed) */
+	sqlite3_db_release_memory(fsy_store_db(d->st));
+#ifdef FSY_HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
+
+void
+fsy__daemon_idle(fsy_daemon_t *d)
+{
+	if (d->cfg.role != FSY_ROLE_AGENT || !d->handles || d->stopping)
+		return;
+	uv_timer_start(&d->idle_timer, idle_cb, FSY_IDLE_RELEASE_MS, 0);
 }
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -172,6 +211,7 @@ fsy__daemon_stop(fsy_daemon_t *d)
 	fsy__hubnet_free(d);
 	fsy__agentnet_free(d);
 	uv_close((uv_handle_t *)&d->wake, NULL);
+	uv_close((uv_handle_t *)&d->idle_timer, NULL);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -258,10 +298,12 @@ init_loop(fsy_daemon_t *d)
 		return rv;
 	}
 	uv_async_init(&d->loop, &d->wake, wake_cb);
+	uv_timer_init(&d->loop, &d->idle_timer);
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);
 	uv_signal_init(&d->loop, &d->sig_hup);
-	d->wake.data = d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+	d->wake.data = d->idle_timer.data = d;
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
 	d->handles = 1;
 	if ((rv = uv_signal_start(&d->sig_term, signal_cb, SIGTERM)) == 0 &&
 	    (rv = uv_signal_start(&d->sig_int, signal_cb, SIGINT)) == 0)
@@ -314,6 +356,12 @@ fsy_daemon_main(const char *path)
 	}
 	d->log.level = d->cfg.log_level;
 	d->log.target = d->cfg.log_target;
+#ifdef FSY_HAVE_M_ARENA_MAX
+	/* before any nng or libuv thread exists; the hub keeps glibc's
+	 * default, its threads serve many laptops at once */
+	if (d->cfg.role == FSY_ROLE_AGENT)
+		mallopt(M_ARENA_MAX, FSY_AGENT_ARENAS);
+#endif
 	/* the replica, its lock and the control socket are the user's alone */
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);

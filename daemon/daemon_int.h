@@ -56,6 +56,7 @@ typedef struct fsy_daemon {
 	int lock_fd;               /* flock'ed "<db>.lock", -1: none */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_async_t wake;           /* nng threads -> loop */
+	uv_timer_t idle_timer;     /* agent: gives memory back once idle */
 	uv_mutex_t mu;             /* guards head, tail, q_closed */
 	fsy_ev_t *head, *tail;     /* events waiting for the loop */
 	int q_closed;              /* 1: posts run cancelled at once */
@@ -73,6 +74,16 @@ void fsy__post(fsy_daemon_t *d, fsy_ev_t *ev);
 /* Stops the daemon (see above); the loop then runs dry. exit_code is
  * kept. Idempotent. Loop thread only. */
 void fsy__daemon_stop(fsy_daemon_t *d);
+
+/*
+ * Says that a piece of work (a sync round, a command) has just ended. An
+ * agent daemon that then stays idle for FSY_IDLE_RELEASE_MS (no round
+ * running, no other command) gives memory back: SQLite's page cache and
+ * the free pages of the C library's heap. Each call restarts that wait,
+ * so a burst of commands is not slowed down. A no-op for the hub, whose
+ * page cache serves every laptop. Loop thread only.
+ */
+void fsy__daemon_idle(fsy_daemon_t *d);
 
 /* Tells systemd (when NOTIFY_SOCKET is set) a state line such as
  * "READY=1"; a no-op without systemd support. */
@@ -104,6 +115,9 @@ int fsy__agentnet_start(fsy_daemon_t *d, char *err, size_t errlen);
 void fsy__agentnet_reload(fsy_daemon_t *d, const fsy_config_t *nc);
 void fsy__agentnet_close(fsy_daemon_t *d);
 void fsy__agentnet_free(fsy_daemon_t *d);
+/* 1 while a round is connecting or running, else 0 (also without an
+ * agent). */
+int fsy__agentnet_busy(const fsy_daemon_t *d);
 
 /* The cmd context callbacks of the agent (arg: d->agent). */
 void fsy__agentnet_sync_now(void *arg);
