@@ -29,10 +29,11 @@
 
 #define EVENTS_PER_WAKEUP 64
 
-/* How long an agent stays idle before it gives memory back (see
- * fsy__daemon_idle): long enough for a burst of CLI commands to share the
- * page cache, short enough that an idle laptop is small within a second. */
-#define FSY_IDLE_RELEASE_MS 1000
+/* How long a daemon stays idle before it checkpoints and (an agent) gives
+ * memory back (see fsy__daemon_idle): long enough for a burst of CLI
+ * commands or requests to share the page cache, short enough that an idle
+ * laptop is small within a second. */
+#define FSY_IDLE_MS 1000
 
 /* The agent's malloc arenas (glibc's default: up to 8 per core): nng's
  * and libuv's threads would get arenas of their own, each keeping the
@@ -94,16 +95,24 @@ wake_cb(uv_async_t *h)
 	uv_async_send(&d->wake);
 }
 
-/* ---- giving memory back when idle ----------------------------------------- */
+/* ---- when idle: the checkpoint, and memory given back --------------------- */
 
 static void
 idle_cb(uv_timer_t *t)
 {
 	fsy_daemon_t *d = t->data;
+	int rc;
 
 	/* a round started since: its end arms the timer again */
 	if (d->stopping || d->st == NULL || fsy__agentnet_busy(d))
 		return;
+	/* the log written since the last idle moment goes into the database
+	 * file now, not in the middle of someone's sync (store.h) */
+	if ((rc = fsy_store_checkpoint(d->st)) != FSY_OK)
+		fsy_log(&d->log, FSY_LOG_WARN, "checkpoint: %s: %s",
+		    fsy_strerror(rc), fsy_store_errmsg(d->st));
+	if (d->cfg.role != FSY_ROLE_AGENT)
+		return; /* head office keeps its page cache for the next laptop */
 	/* between two events no statement is stepping: every cached page
 	 * may go (they are read again from the file when needed) */
 	sqlite3_db_release_memory(fsy_store_db(d->st));
@@ -115,9 +124,9 @@ idle_cb(uv_timer_t *t)
 void
 fsy__daemon_idle(fsy_daemon_t *d)
 {
-	if (d->cfg.role != FSY_ROLE_AGENT || !d->handles || d->stopping)
+	if (!d->handles || d->stopping)
 		return;
-	uv_timer_start(&d->idle_timer, idle_cb, FSY_IDLE_RELEASE_MS, 0);
+	uv_timer_start(&d->idle_timer, idle_cb, FSY_IDLE_MS, 0);
 }
 
 /* ---- helpers ------------------------------------------------------------- */

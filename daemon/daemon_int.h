@@ -76,12 +76,14 @@ void fsy__post(fsy_daemon_t *d, fsy_ev_t *ev);
 void fsy__daemon_stop(fsy_daemon_t *d);
 
 /*
- * Says that a piece of work (a sync round, a command) has just ended. An
- * agent daemon that then stays idle for FSY_IDLE_RELEASE_MS (no round
- * running, no other command) gives memory back: SQLite's page cache and
- * the free pages of the C library's heap. Each call restarts that wait,
- * so a burst of commands is not slowed down. A no-op for the hub, whose
- * page cache serves every laptop. Loop thread only.
+ * Says that a piece of work (a sync round, a request from a laptop, a
+ * command) has just ended. A daemon that then stays idle for FSY_IDLE_MS
+ * (no round running, no other request or command) checkpoints its store
+ * (fsy_store_checkpoint: the write-ahead log goes into the database file
+ * while no one waits for it), and an agent daemon gives memory back:
+ * SQLite's page cache and the free pages of the C library's heap (the
+ * hub's page cache serves every laptop and stays). Each call restarts
+ * that wait, so a burst of work is not slowed down. Loop thread only.
  */
 void fsy__daemon_idle(fsy_daemon_t *d);
 

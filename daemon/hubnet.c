@@ -273,6 +273,7 @@ hub_fn(void *arg, nng_msg *req)
 		req = NULL;
 	}
 	fsy_buf_free(&out);
+	fsy__daemon_idle(d); /* the checkpoint waits for a quiet moment */
 	return req;
 }
 

@@ -364,6 +364,60 @@ test_hub_migrates_versions(void **state)
 	fsy_store_close(st);
 }
 
+static long long
+file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long long n;
+
+	if (f == NULL)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	return n;
+}
+
+/* Commits do not checkpoint below FSY_WAL_BUSY_PAGES: the log waits for
+ * fsy_store_checkpoint (the daemons' idle moment); a laptop's log is cut
+ * back afterwards, and nothing written is lost. */
+static void
+test_checkpoint_when_idle(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("w.db", FSY_ROLE_AGENT, NULL);
+	char wal[1100];
+	int64_t total = 0;
+
+	snprintf(wal, sizeof(wal), "%s-wal", tu_path("w.db"));
+	assert_int_equal(tu_int(st, "PRAGMA mmap_size"), 0);
+	tu_exec(st, "CREATE TABLE scratch(b BLOB)");
+	/* 3,000 pages in 30 commits: thrice SQLite's automatic checkpoint */
+	for (int i = 0; i < 30; i++)
+		tu_exec(st, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+		    "SELECT i + 1 FROM n WHERE i < 100) "
+		    "INSERT INTO scratch SELECT zeroblob(4000) FROM n");
+	assert_true(file_size(wal) > 3000LL * 4096);
+	assert_int_equal(fsy_store_checkpoint(st), FSY_OK);
+	/* the next write starts the log over, cut back to the laptop's size */
+	tu_exec(st, "INSERT INTO scratch VALUES (zeroblob(10))");
+	assert_true(file_size(wal) <= FSY_WAL_KEEP_BYTES);
+	fsy_store_close(st);
+
+	st = tu_open("w.db", FSY_ROLE_AGENT, NULL);
+	total = tu_int(st, "SELECT count(*) FROM scratch");
+	assert_int_equal(total, 3001);
+	fsy_store_close(st);
+
+	/* head office reads its file through a map; a checkpoint of an empty
+	 * log is a no-op */
+	st = tu_open("wh.db", FSY_ROLE_HUB, NULL);
+	assert_true(tu_int(st, "PRAGMA mmap_size") > 0);
+	assert_int_equal(fsy_store_checkpoint(st), FSY_OK);
+	assert_int_equal(fsy_store_checkpoint(st), FSY_OK);
+	fsy_store_close(st);
+}
+
 int
 main(void)
 {
@@ -379,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_stmt_cache_keeps_running),
 		cmocka_unit_test(test_row_write),
 		cmocka_unit_test(test_errf),
+		cmocka_unit_test(test_checkpoint_when_idle),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

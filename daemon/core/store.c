@@ -749,11 +749,24 @@ fsy_store_open(const char *path, fsy_role_t role, const char *site,
 		goto fail;
 	}
 	/* Head office serves every laptop from one store: give it a page
-	 * cache that holds the hot part of col_version (64 MiB). A laptop
-	 * keeps SQLite's default (2 MiB): it must stay small when idle. */
+	 * cache that holds the hot part of col_version (64 MiB), and read
+	 * the rest of the file through a memory map (up to SQLite's build
+	 * limit, 2 GiB on Debian) instead of a read() and a copy per page
+	 * missed: a merge touches pages all over a large book. A laptop
+	 * keeps SQLite's default cache (2 MiB) and no map: it must stay
+	 * small when idle, and mapped pages count as its memory. */
 	if (role == FSY_ROLE_HUB &&
-	    (rc = fsy_store_exec(st, "PRAGMA cache_size = -65536")) != FSY_OK)
+	    (rc = fsy_store_exec(st, "PRAGMA cache_size = -65536;"
+	    "PRAGMA mmap_size = 2147418112")) != FSY_OK)
 		goto fail;
+	sqlite3_wal_autocheckpoint(st->db, FSY_WAL_BUSY_PAGES);
+	if (role != FSY_ROLE_HUB) {
+		char limit[64];
+		snprintf(limit, sizeof(limit), "PRAGMA journal_size_limit = %d",
+		    FSY_WAL_KEEP_BYTES);
+		if ((rc = fsy_store_exec(st, limit)) != FSY_OK)
+			goto fail;
+	}
 	if ((rc = migrate(st)) != FSY_OK)
 		goto fail;
 	if ((rc = fsy_store_begin(st)) != FSY_OK)
@@ -789,6 +802,17 @@ fsy_store_close(fsy_store_t *st)
 	if (st->db)
 		sqlite3_close(st->db);
 	free(st);
+}
+
+int
+fsy_store_checkpoint(fsy_store_t *st)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+
+	/* SQLITE_BUSY: another connection is checkpointing; nothing lost */
+	return rc == SQLITE_OK || rc == SQLITE_BUSY ? FSY_OK :
+	    fsy_store_err(st, rc);
 }
 
 int

@@ -55,6 +55,23 @@ int fsy_store_open(const char *path, fsy_role_t role, const char *site,
 /* Closes the database and frees st; NULL is a no-op. */
 void fsy_store_close(fsy_store_t *st);
 
+/*
+ * The write-ahead log is copied into the database file (a checkpoint) when
+ * the process is idle, by fsy_store_checkpoint(), not by the commit that
+ * happens to fill it: a sync round never waits for a checkpoint. Under
+ * sustained load, the commit that brings the log to FSY_WAL_BUSY_PAGES
+ * pages checkpoints, as SQLite's automatic checkpoint does, which bounds
+ * the log. A laptop's log file is cut back to FSY_WAL_KEEP_BYTES after a
+ * checkpoint; head office's keeps its size, to be written over.
+ */
+#define FSY_WAL_BUSY_PAGES 16384
+#define FSY_WAL_KEEP_BYTES (4 * 1024 * 1024)
+
+/* A passive checkpoint (it waits for no reader or writer): copies what
+ * the log holds into the database file. Call it between transactions.
+ * Returns FSY_OK or an FSY_E* code; the log is left intact on failure. */
+int fsy_store_checkpoint(fsy_store_t *st);
+
 sqlite3 *fsy_store_db(fsy_store_t *st);
 fsy_role_t fsy_store_role(const fsy_store_t *st);
 const char *fsy_store_site(const fsy_store_t *st);
