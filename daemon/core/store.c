@@ -749,15 +749,13 @@ fsy_store_open(const char *path, fsy_role_t role, const char *site,
 		goto fail;
 	}
 	/* Head office serves every laptop from one store: give it a page
-	 * cache that holds the hot part of col_version (64 MiB), and read
-	 * the rest of the file through a memory map (up to SQLite's build
-	 * limit, 2 GiB on Debian) instead of a read() and a copy per page
-	 * missed: a merge touches pages all over a large book. A laptop
-	 * keeps SQLite's default cache (2 MiB) and no map: it must stay
-	 * small when idle, and mapped pages count as its memory. */
+	 * cache that holds the hot part of col_version (64 MiB). A laptop
+	 * keeps SQLite's default (2 MiB): it must stay small when idle.
+	 * (A memory map of the file, tried for the hub, made the day's
+	 * merge and the first fill slower here: a page fault per page
+	 * first touched costs more than the read it saves.) */
 	if (role == FSY_ROLE_HUB &&
-	    (rc = fsy_store_exec(st, "PRAGMA cache_size = -65536;"
-	    "PRAGMA mmap_size = 2147418112")) != FSY_OK)
+	    (rc = fsy_store_exec(st, "PRAGMA cache_size = -65536")) != FSY_OK)
 		goto fail;
 	sqlite3_wal_autocheckpoint(st->db, FSY_WAL_BUSY_PAGES);
 	if (role != FSY_ROLE_HUB) {
