@@ -56,7 +56,7 @@ typedef struct fsy_daemon {
 	int lock_fd;               /* flock'ed "<db>.lock", -1: none */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_async_t wake;           /* nng threads -> loop */
-	uv_timer_t idle_timer;     /* agent: gives memory back once idle */
+	uv_timer_t idle_timer;     /* once idle: checkpoint, memory back */
 	uv_mutex_t mu;             /* guards head, tail, q_closed */
 	fsy_ev_t *head, *tail;     /* events waiting for the loop */
 	int q_closed;              /* 1: posts run cancelled at once */
