@@ -390,6 +390,8 @@ test_checkpoint_when_idle(void **state)
 	int64_t total = 0;
 
 	snprintf(wal, sizeof(wal), "%s-wal", tu_path("w.db"));
+	assert_int_equal(tu_int(st, "PRAGMA wal_autocheckpoint"),
+	    FSY_WAL_BUSY_PAGES);
 	tu_exec(st, "CREATE TABLE scratch(b BLOB)");
 	/* 3,000 pages in 30 commits: thrice SQLite's automatic checkpoint */
 	for (int i = 0; i < 30; i++)
@@ -412,6 +414,8 @@ test_checkpoint_when_idle(void **state)
 	 * its size (no journal_size_limit) */
 	st = tu_open("wh.db", FSY_ROLE_HUB, NULL);
 	assert_int_equal(tu_int(st, "PRAGMA journal_size_limit"), -1);
+	assert_int_equal(tu_int(st, "PRAGMA wal_autocheckpoint"),
+	    FSY_WAL_BUSY_PAGES_HUB);
 	assert_int_equal(fsy_store_checkpoint(st), FSY_OK);
 	assert_int_equal(fsy_store_checkpoint(st), FSY_OK);
 	fsy_store_close(st);

@@ -757,7 +757,8 @@ fsy_store_open(const char *path, fsy_role_t role, const char *site,
 	if (role == FSY_ROLE_HUB &&
 	    (rc = fsy_store_exec(st, "PRAGMA cache_size = -65536")) != FSY_OK)
 		goto fail;
-	sqlite3_wal_autocheckpoint(st->db, FSY_WAL_BUSY_PAGES);
+	sqlite3_wal_autocheckpoint(st->db, role == FSY_ROLE_HUB ?
+	    FSY_WAL_BUSY_PAGES_HUB : FSY_WAL_BUSY_PAGES);
 	if (role != FSY_ROLE_HUB) {
 		char limit[64];
 		snprintf(limit, sizeof(limit), "PRAGMA journal_size_limit = %d",

@@ -61,10 +61,14 @@ void fsy_store_close(fsy_store_t *st);
  * happens to fill it: a sync round never waits for a checkpoint. Under
  * sustained load, the commit that brings the log to FSY_WAL_BUSY_PAGES
  * pages checkpoints, as SQLite's automatic checkpoint does, which bounds
- * the log. A laptop's log file is cut back to FSY_WAL_KEEP_BYTES after a
- * checkpoint; head office's keeps its size, to be written over.
+ * the log: 64 MiB on a laptop; 256 MiB at head office, where a burst of
+ * laptops writes pages all over the book, and a larger log copies a page
+ * rewritten many times once. A laptop's log file is cut back to
+ * FSY_WAL_KEEP_BYTES after a checkpoint; head office's keeps its size, to
+ * be written over.
  */
 #define FSY_WAL_BUSY_PAGES 16384
+#define FSY_WAL_BUSY_PAGES_HUB 65536
 #define FSY_WAL_KEEP_BYTES (4 * 1024 * 1024)
 
 /* A passive checkpoint (it waits for no reader or writer): copies what
