@@ -446,7 +446,7 @@ bench_wl_merge(bench_ctx_t *c)
 			burst(&hub, sims, n, &b);
 			/* the burst over, fieldsyncd checkpoints when idle (a
 			 * second after its last request); within one, commits
-			 * checkpoint only past FSY_WAL_BUSY_PAGES */
+			 * checkpoint only past FSY_WAL_BUSY_PAGES_HUB */
 			if (fsy_store_checkpoint(hub.st) != FSY_OK)
 				bench_die("hub checkpoint: %s",
 				    fsy_store_errmsg(hub.st));
