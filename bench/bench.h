@@ -55,6 +55,11 @@ void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
 /* Runs SQL on a store or dies naming it. */
 void bench_exec(fsy_store_t *st, const char *sql);
 
+/* What fieldsyncd does a second after its last request, round or command
+ * (fsy__daemon_idle): the store's checkpoint. Called untimed where a
+ * daemon would be idle; dies on failure. */
+void bench_idle(fsy_store_t *st);
+
 /* Returns the integer result of a one-value query, or dies. */
 int64_t bench_int(fsy_store_t *st, const char *sql);
 

@@ -591,9 +591,7 @@ one_day(bench_ctx_t *c, replica_t *rp, int day, int baselines, day_res_t *r)
 	}
 	bench_day_make(rp->agent, &rp->ids, &d, rp->agent_id, rp->dev.id,
 	    (uint64_t)(1000 + day));
-	/* the day's commands done, the laptop daemon checkpoints when idle */
-	if (fsy_store_checkpoint(rp->agent) != FSY_OK)
-		bench_die("laptop checkpoint: %s", fsy_store_errmsg(rp->agent));
+	bench_idle(rp->agent); /* the day's commands done */
 	if (baselines) {
 		if (sqlite3session_changeset(ses, &ncs, &cs) != SQLITE_OK)
 			bench_die("sqlite3session_changeset");

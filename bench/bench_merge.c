@@ -444,12 +444,9 @@ bench_wl_merge(bench_ctx_t *c)
 			for (uint32_t i = 0; i < n; i++)
 				sim_day(&sims[i]);
 			burst(&hub, sims, n, &b);
-			/* the burst over, fieldsyncd checkpoints when idle (a
-			 * second after its last request); within one, commits
-			 * checkpoint only past FSY_WAL_BUSY_PAGES_HUB */
-			if (fsy_store_checkpoint(hub.st) != FSY_OK)
-				bench_die("hub checkpoint: %s",
-				    fsy_store_errmsg(hub.st));
+			/* the burst over; within one, commits checkpoint
+			 * only past FSY_WAL_BUSY_PAGES_HUB */
+			bench_idle(hub.st);
 			rate[r] = b.changes / b.push_s;
 			rrate[r] = b.changes / b.hub_s;
 			p50[r] = b.lat_p50;

@@ -147,10 +147,7 @@ bench_nng_hub_stop(bench_nng_hub_t *nh)
 	pthread_mutex_unlock(&nh->mu);
 	pthread_join(nh->thread, NULL);
 	nng_close(nh->sock);
-	/* idle from now on: what fieldsyncd does a second after its last
-	 * request (fsy__daemon_idle), before the next round comes */
-	if (fsy_store_checkpoint(nh->hub->st) != FSY_OK)
-		bench_die("hub checkpoint: %s", fsy_store_errmsg(nh->hub->st));
+	bench_idle(nh->hub->st); /* idle from now on, till the next round */
 	pthread_mutex_destroy(&nh->mu);
 	free(nh);
 }

@@ -122,6 +122,16 @@ bench_exec(fsy_store_t *st, const char *sql)
 		    sql);
 }
 
+void
+bench_idle(fsy_store_t *st)
+{
+	int rc = fsy_store_checkpoint(st);
+
+	if (rc != FSY_OK)
+		bench_die("checkpoint: %s: %s", fsy_strerror(rc),
+		    fsy_store_errmsg(st));
+}
+
 int64_t
 bench_int(fsy_store_t *st, const char *sql)
 {
