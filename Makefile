@@ -34,13 +34,15 @@ demo: build
 # the disk-full guarantees are checked in `make test` by test_full, in
 # process and deterministic.
 TEST_EXCLUDE ?= ^it_full$$
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 test: build-san
-	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	cd $(BUILD_SAN) && $(SAN_ENV) \
 	  ctest --output-on-failure -j $(JOBS) -E '$(TEST_EXCLUDE)' $(CTEST_ARGS)
 
 torture: build-san
-	cd $(BUILD_SAN) && FSY_TORTURE=1 ctest --output-on-failure -R 'torture|crash|fault|skew|fuzz|full' $(CTEST_ARGS)
+	cd $(BUILD_SAN) && $(SAN_ENV) FSY_TORTURE=1 ctest --output-on-failure -R 'torture|crash|fault|skew|fuzz|full' $(CTEST_ARGS)
 
 bench: build
 	sh bench/run.sh $(BUILD)
@@ -50,7 +52,8 @@ format:
 
 lint: build
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	  --inline-suppr --suppress=missingIncludeSystem -I proto -I daemon/core -I daemon \
+	  --inline-suppr --suppress=missingIncludeSystem \
+	  --include=/usr/include/jansson.h -I proto -I daemon/core -I daemon \
 	  proto daemon client
 
 clean:

@@ -450,7 +450,7 @@ print_rows(FILE *out, int indent, const json_t *rows, const col_t *cols)
 		return 0;
 	}
 	tbl_init(&t);
-	for (k = 0; cols[k].head != NULL && k < COLS_MAX; k++)
+	for (k = 0; k < COLS_MAX && cols[k].head != NULL; k++)
 		tbl_head(&t, cols[k].head, cols[k].right);
 	json_array_foreach(rows, i, o) {
 		for (k = 0; k < t.ncols; k++) {

@@ -40,6 +40,11 @@
  * free memory of a round apart from the others. */
 #define FSY_AGENT_ARENAS 2
 
+/* How long an orderly stop may take before the process ends anyway (see
+ * daemon_int.h). A stop takes milliseconds; this is far below systemd's
+ * TimeoutStopSec (90 s by default), after which it would kill us. */
+#define FSY_STOP_GRACE_MS 10000
+
 /* ---- the event queue ----------------------------------------------------- */
 
 void
@@ -191,6 +196,51 @@ lock_db(fsy_daemon_t *d, char *err, size_t errlen)
 
 /* ---- stop and reload ----------------------------------------------------- */
 
+/* Names what the stop does now, for the deadline's message. */
+static void
+stop_step(fsy_daemon_t *d, const char *what)
+{
+	uv_mutex_lock(&d->stop_mu);
+	d->stop_step = what;
+	uv_mutex_unlock(&d->stop_mu);
+}
+
+/* The stop's own thread: waits for stop_done, at most FSY_STOP_GRACE_MS,
+ * then ends the process (daemon_int.h says why nothing is lost). */
+static void
+stop_watch(void *arg)
+{
+	fsy_daemon_t *d = arg;
+	uint64_t now, end = uv_hrtime() + FSY_STOP_GRACE_MS * 1000000ULL;
+
+	uv_mutex_lock(&d->stop_mu);
+	while (!d->stop_done && (now = uv_hrtime()) < end)
+		(void)uv_cond_timedwait(&d->stop_cv, &d->stop_mu, end - now);
+	if (d->stop_done) {
+		uv_mutex_unlock(&d->stop_mu);
+		return;
+	}
+	fsy_log(&d->log, FSY_LOG_WARN, "stop: still %s after %d s; the "
+	    "process ends now (every committed change is in the database)",
+	    d->stop_step, FSY_STOP_GRACE_MS / 1000);
+	fflush(NULL);
+	_exit(d->exit_code);
+}
+
+/* The stop is over: the deadline's thread ends. */
+static void
+stop_finish(fsy_daemon_t *d)
+{
+	uv_mutex_lock(&d->stop_mu);
+	d->stop_done = 1;
+	uv_cond_signal(&d->stop_cv);
+	uv_mutex_unlock(&d->stop_mu);
+	if (d->stop_watch) {
+		uv_thread_join(&d->stop_thread);
+		d->stop_watch = 0;
+	}
+}
+
 void
 fsy__daemon_stop(fsy_daemon_t *d)
 {
@@ -200,11 +250,26 @@ fsy__daemon_stop(fsy_daemon_t *d)
 		return;
 	d->stopping = 1;
 	fsy__notify("STOPPING=1");
+	stop_step(d, "starting to stop");
+	if (uv_thread_create(&d->stop_thread, stop_watch, d) == 0)
+		d->stop_watch = 1;
+	else
+		fsy_log(&d->log, FSY_LOG_WARN, "stop: no thread to bound the "
+		    "stop's time; it goes on without a deadline");
+	/* for tests/it_daemon.sh: a stop that would never end by itself */
+	if (getenv("FSY_TEST_STOP_HANG") != NULL) {
+		stop_step(d, "hanging as FSY_TEST_STOP_HANG asks");
+		for (;;)
+			pause();
+	}
 	/* 1: no nng callback runs any more after these */
+	stop_step(d, "closing the control socket");
 	fsy__ctl_close(d);
+	stop_step(d, "closing the sync socket");
 	fsy__hubnet_close(d);
 	fsy__agentnet_close(d);
 	/* 2: release what is still queued */
+	stop_step(d, "releasing the queued events");
 	uv_mutex_lock(&d->mu);
 	d->q_closed = 1;
 	ev = d->head;
@@ -216,6 +281,7 @@ fsy__daemon_stop(fsy_daemon_t *d)
 		ev = next;
 	}
 	/* 3: free, close the handles */
+	stop_step(d, "freeing the sockets' state");
 	fsy__ctl_free(d);
 	fsy__hubnet_free(d);
 	fsy__agentnet_free(d);
@@ -224,6 +290,9 @@ fsy__daemon_stop(fsy_daemon_t *d)
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	/* 4: the loop ends once they are closed and a connection attempt in
+	 * progress (agentnet.c, on the thread pool) has returned */
+	stop_step(d, "waiting for the last handles and a connection attempt");
 }
 
 /* Keeps the running value of every key that needs a restart. */
@@ -357,6 +426,17 @@ fsy_daemon_main(const char *path)
 		fprintf(stderr, "fieldsyncd: out of memory\n");
 		return FSY_EXIT_FAIL;
 	}
+	if (uv_mutex_init(&d->stop_mu) != 0) {
+		fprintf(stderr, "fieldsyncd: cannot create a mutex\n");
+		free(d);
+		return FSY_EXIT_FAIL;
+	}
+	if (uv_cond_init(&d->stop_cv) != 0) {
+		fprintf(stderr, "fieldsyncd: cannot create a condition variable\n");
+		uv_mutex_destroy(&d->stop_mu);
+		free(d);
+		return FSY_EXIT_FAIL;
+	}
 	d->lock_fd = -1;
 	if ((rc = fsy_config_load(path, &d->cfg, err, sizeof(err))) != FSY_OK) {
 		fprintf(stderr, "fieldsyncd: %s\n", err);
@@ -400,15 +480,17 @@ fsy_daemon_main(const char *path)
 fail:
 	fsy_log(&d->log, FSY_LOG_ERROR, "cannot start: %s", err[0] ? err
 	    : fsy_strerror(rc));
+	code = d->exit_code = FSY_EXIT_FAIL;
 	if (d->handles) {
 		fsy__daemon_stop(d);
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 	}
-	code = FSY_EXIT_FAIL;
 out:
+	stop_step(d, "closing the database");
 	fsy_store_close(d->st);
 	d->st = NULL;
 	if (d->handles) {
+		stop_step(d, "closing the event loop");
 		if ((rc = uv_loop_close(&d->loop)) != 0) {
 			fsy_log(&d->log, FSY_LOG_ERROR, "event loop not closed "
 			    "cleanly: %s", uv_strerror(rc));
@@ -418,6 +500,9 @@ out:
 	}
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
+	stop_finish(d);
+	uv_cond_destroy(&d->stop_cv);
+	uv_mutex_destroy(&d->stop_mu);
 	if (code != FSY_EXIT_CONFIG)
 		fsy_log(&d->log, FSY_LOG_INFO, "stopped (exit %d)", code);
 	free(d);

@@ -19,6 +19,11 @@
  *      holds a handle is freed in the close callback;
  *   4. uv_run returns when nothing is left, then the store is closed and
  *      uv_loop_close() must return 0.
+ * A thread watches the stop from its start: if it has not finished within
+ * FSY_STOP_GRACE_MS (a close in a library that never returns), the thread
+ * logs the step it is stuck at and ends the process. Nothing is lost:
+ * every transaction was committed (the write-ahead log is replayed at the
+ * next open), and the lock goes with the process.
  */
 #ifndef FSY_DAEMON_INT_H
 #define FSY_DAEMON_INT_H
@@ -63,6 +68,14 @@ typedef struct fsy_daemon {
 	int handles;               /* 1 once the handles above are initialised */
 	int stopping;              /* 1 once fsy__daemon_stop ran */
 	int exit_code;             /* what main returns */
+	/* the stop's deadline (daemon.c, stop_watch): a thread that ends the
+	 * process if the orderly stop has not finished in FSY_STOP_GRACE_MS */
+	uv_mutex_t stop_mu;        /* guards stop_step, stop_done */
+	uv_cond_t stop_cv;         /* signalled when the stop is done */
+	uv_thread_t stop_thread;
+	int stop_watch;            /* 1: stop_thread runs */
+	int stop_done;             /* 1: nothing left to wait for */
+	const char *stop_step;     /* what the stop is doing now */
 	fsy__hubnet_t *hub;        /* role hub */
 	fsy__agentnet_t *agent;    /* role agent */
 	fsy__ctl_t *ctl;           /* the CLI socket */

@@ -230,6 +230,20 @@ it_sync() {
 	done
 }
 
+# it_stacks PID NAME — every thread's stack of a daemon that hangs, and the
+# end of its log, for the failure report (gdb is on the test machines).
+it_stacks() {
+	if [ -f "$T/$2.log" ]; then
+		echo "---- $T/$2.log (last 40 lines)"
+		tail -n 40 "$T/$2.log"
+	fi
+	command -v gdb >/dev/null 2>&1 || return 0
+	echo "---- $2 (pid $1): the stack of every thread"
+	timeout 60 gdb -p "$1" -batch -nx -ex 'set pagination off' \
+	    -ex 'thread apply all bt' 2>&1 |
+	    grep -E '^(Thread|#)' | head -n 200
+}
+
 # it_stop PID NAME — SIGTERM, a bounded wait, exit code 0 expected
 it_stop() {
 	kill -TERM "$1" 2>/dev/null || it_fail "$2 (pid $1) is not running"
@@ -238,10 +252,17 @@ it_stop() {
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	it_alive "$1" && it_fail "$2 did not stop within 15 s of SIGTERM"
+	if it_alive "$1"; then
+		it_stacks "$1" "$2"
+		it_fail "$2 did not stop within 15 s of SIGTERM"
+	fi
 	wait "$1"
 	_rc=$?
 	[ $_rc -eq 0 ] || it_fail "$2 exited with $_rc after SIGTERM, want 0"
+	# a close that never returned (daemon.c, stop_watch): nothing is lost,
+	# but say so, with the step, for whoever reads the test's output
+	[ -f "$T/$2.log" ] && grep "stop: still" "$T/$2.log" |
+	    sed "s/^/it_stop: NOTE: $2's stop was ended by its deadline: /"
 	_p=""
 	for _q in $IT_PIDS; do
 		[ "$_q" = "$1" ] || _p="$_p $_q"

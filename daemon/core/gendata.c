@@ -102,6 +102,8 @@ pick_u8(rng_t *r, const uint8_t *w, int n)
 
 	for (i = 0; i < n; i++)
 		total += w[i];
+	if (total == 0)
+		return 0; /* no weights: the first entry (every table has some) */
 	x = (uint32_t)rng_below(r, total);
 	for (i = 0; i < n - 1; i++) {
 		if (x < w[i])
