@@ -378,6 +378,23 @@ file_size(const char *path)
 	return n;
 }
 
+/* One commit of 100 pages (rows of 4,000 bytes) into table scratch. */
+static void
+write_100_pages(fsy_store_t *st)
+{
+	tu_exec(st, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+	    "SELECT i + 1 FROM n WHERE i < 100) "
+	    "INSERT INTO scratch SELECT zeroblob(4000) FROM n");
+}
+
+/* Opens store NAME and names its log file in wal. */
+static fsy_store_t *
+open_logged(const char *name, fsy_role_t role, char *wal, size_t len)
+{
+	snprintf(wal, len, "%s-wal", tu_path(name));
+	return tu_open(name, role, NULL);
+}
+
 /* Commits do not checkpoint below FSY_WAL_BUSY_PAGES: the log waits for
  * fsy_store_checkpoint (the daemons' idle moment); a laptop's log is cut
  * back afterwards, and nothing written is lost. */
@@ -385,19 +402,16 @@ static void
 test_checkpoint_when_idle(void **state)
 {
 	(void)state;
-	fsy_store_t *st = tu_open("w.db", FSY_ROLE_AGENT, NULL);
 	char wal[1100];
+	fsy_store_t *st = open_logged("w.db", FSY_ROLE_AGENT, wal, sizeof(wal));
 	int64_t total = 0;
 
-	snprintf(wal, sizeof(wal), "%s-wal", tu_path("w.db"));
 	assert_int_equal(tu_int(st, "PRAGMA wal_autocheckpoint"),
 	    FSY_WAL_BUSY_PAGES);
 	tu_exec(st, "CREATE TABLE scratch(b BLOB)");
 	/* 3,000 pages in 30 commits: thrice SQLite's automatic checkpoint */
 	for (int i = 0; i < 30; i++)
-		tu_exec(st, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-		    "SELECT i + 1 FROM n WHERE i < 100) "
-		    "INSERT INTO scratch SELECT zeroblob(4000) FROM n");
+		write_100_pages(st);
 	assert_true(file_size(wal) > 3000LL * 4096);
 	assert_int_equal(fsy_store_checkpoint(st), FSY_OK);
 	/* the next write starts the log over, cut back to the laptop's size */
@@ -414,10 +428,43 @@ test_checkpoint_when_idle(void **state)
 	 * its size (no journal_size_limit) */
 	st = tu_open("wh.db", FSY_ROLE_HUB, NULL);
 	assert_int_equal(tu_int(st, "PRAGMA journal_size_limit"), -1);
-	assert_int_equal(tu_int(st, "PRAGMA wal_autocheckpoint"),
-	    FSY_WAL_BUSY_PAGES_HUB);
 	assert_int_equal(fsy_store_checkpoint(st), FSY_OK);
 	assert_int_equal(fsy_store_checkpoint(st), FSY_OK);
+	assert_false(fsy__store_ckpt_running(st));
+	fsy_store_close(st);
+}
+
+/* Head office's thread copies the log while the commits go on; the commit
+ * that reaches the bound copies the rest, and the log starts over. */
+static void
+test_hub_checkpoint_thread(void **state)
+{
+	(void)state;
+	char wal[1100];
+	fsy_store_t *st = open_logged("wt.db", FSY_ROLE_HUB, wal, sizeof(wal));
+	int64_t most = 0;
+
+	fsy__store_wal_bounds(st, 200, 1000);
+	tu_exec(st, "CREATE TABLE scratch(b BLOB)");
+	/* 4,000 pages in 40 commits: four times the bound */
+	for (int i = 0; i < 40; i++) {
+		write_100_pages(st);
+		if (file_size(wal) > most)
+			most = file_size(wal);
+		if (i == 2) /* past 200 pages */
+			assert_true(fsy__store_ckpt_running(st));
+	}
+	/* never much more than the bound and one commit (a frame is a page
+	 * and its 24-byte header) */
+	assert_true(most > 200LL * 4096);
+	assert_true(most < (1000LL + 2 * 110) * (4096 + 24));
+	assert_int_equal(fsy_store_checkpoint(st), FSY_OK);
+	fsy_store_close(st);
+
+	st = tu_open("wt.db", FSY_ROLE_HUB, NULL);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM scratch"), 4000);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM pragma_integrity_check "
+	    "WHERE integrity_check <> 'ok'"), 0);
 	fsy_store_close(st);
 }
 
@@ -437,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_row_write),
 		cmocka_unit_test(test_errf),
 		cmocka_unit_test(test_checkpoint_when_idle),
+		cmocka_unit_test(test_hub_checkpoint_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

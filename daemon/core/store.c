@@ -1,4 +1,5 @@
 /* store.c — opening, migrating and capturing changes (see store.h). */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -707,6 +708,164 @@ identify(fsy_store_t *st, const char *site)
 	return FSY_OK;
 }
 
+/* ---- head office's checkpoint thread (store.h) --------------------------- */
+
+typedef struct fsy_ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;  /* guards the flags below */
+	pthread_cond_t cv;   /* any flag changed */
+	sqlite3 *db;         /* the thread's own connection */
+	int want;            /* a pass is due: a commit left the log past
+	                        FSY_WAL_BG_PAGES_HUB */
+	int hold;            /* the store's connection checkpoints: no pass */
+	int busy;            /* a pass runs */
+	int stop;
+} fsy_ckpt_t;
+
+static void *
+ckpt_main(void *arg)
+{
+	fsy_ckpt_t *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->stop && (!c->want || c->hold))
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->want = 0;
+		c->busy = 1;
+		pthread_mutex_unlock(&c->mu);
+		/* a failure (disk full, I/O) leaves the log whole: the bound's
+		 * checkpoint, or the idle one, copies it later */
+		(void)sqlite3_wal_checkpoint_v2(c->db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+		c->busy = 0;
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Starts the thread, once; on failure the store's commits checkpoint at
+ * the bound by themselves, as before (ckpt_failed). */
+static void
+ckpt_start(fsy_store_t *st)
+{
+	const char *path = sqlite3_db_filename(st->db, "main");
+	fsy_ckpt_t *c = calloc(1, sizeof(*c));
+	int stage = 0;
+
+	st->ckpt_failed = 1;
+	if (c == NULL || path == NULL || path[0] == '\0')
+		goto fail;
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    /* a connection copies only a log it has opened: read once */
+	    sqlite3_exec(c->db, "PRAGMA synchronous = FULL;"
+	    "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (pthread_mutex_init(&c->mu, NULL) != 0)
+		goto fail;
+	stage = 1;
+	if (pthread_cond_init(&c->cv, NULL) != 0)
+		goto fail;
+	stage = 2;
+	if (pthread_create(&c->thread, NULL, ckpt_main, c) != 0)
+		goto fail;
+	st->ckpt = c;
+	st->ckpt_failed = 0;
+	return;
+fail:
+	if (stage == 2)
+		pthread_cond_destroy(&c->cv);
+	if (stage >= 1)
+		pthread_mutex_destroy(&c->mu);
+	if (c)
+		sqlite3_close(c->db);
+	free(c);
+}
+
+static void
+ckpt_stop(fsy_store_t *st)
+{
+	fsy_ckpt_t *c = st->ckpt;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	sqlite3_close(c->db);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+	st->ckpt = NULL;
+}
+
+/* Holds the thread's passes (hold 1: after the one running, if any) or
+ * lets them go again (hold 0). */
+static void
+ckpt_hold(fsy_ckpt_t *c, int hold)
+{
+	pthread_mutex_lock(&c->mu);
+	c->hold = hold;
+	if (hold)
+		while (c->busy)
+			pthread_cond_wait(&c->cv, &c->mu);
+	else
+		pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Head office's commit hook (sqlite3_wal_hook; it replaces SQLite's
+ * automatic checkpoint): pages is the log's length after the commit. */
+static int
+hub_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	fsy_store_t *st = arg;
+	fsy_ckpt_t *c;
+
+	if (pages < st->wal_bg)
+		return SQLITE_OK;
+	if (st->ckpt == NULL && !st->ckpt_failed)
+		ckpt_start(st);
+	if ((c = st->ckpt) != NULL && pages < st->wal_busy) {
+		pthread_mutex_lock(&c->mu);
+		c->want = 1;
+		pthread_cond_broadcast(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		return SQLITE_OK;
+	}
+	if (pages < st->wal_busy)
+		return SQLITE_OK;
+	/* the bound: copy what the thread has not (after its pass), so that
+	 * the next commit writes the log from its beginning again */
+	if (c)
+		ckpt_hold(c, 1);
+	(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	if (c)
+		ckpt_hold(c, 0);
+	return SQLITE_OK;
+}
+
+void
+fsy__store_wal_bounds(fsy_store_t *st, int bg, int busy)
+{
+	st->wal_bg = bg;
+	st->wal_busy = busy;
+}
+
+int
+fsy__store_ckpt_running(const fsy_store_t *st)
+{
+	return st->ckpt != NULL;
+}
+
 int
 fsy_store_open(const char *path, fsy_role_t role, const char *site,
     fsy_store_t **out, char *errbuf, size_t errlen)
@@ -723,6 +882,8 @@ fsy_store_open(const char *path, fsy_role_t role, const char *site,
 		return FSY_ENOMEM;
 	st->role = role;
 	st->capture = 1;
+	st->wal_bg = FSY_WAL_BG_PAGES_HUB;
+	st->wal_busy = FSY_WAL_BUSY_PAGES_HUB;
 	rc = sqlite3_open_v2(path, &st->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	    NULL);
@@ -757,8 +918,10 @@ fsy_store_open(const char *path, fsy_role_t role, const char *site,
 	if (role == FSY_ROLE_HUB &&
 	    (rc = fsy_store_exec(st, "PRAGMA cache_size = -65536")) != FSY_OK)
 		goto fail;
-	sqlite3_wal_autocheckpoint(st->db, role == FSY_ROLE_HUB ?
-	    FSY_WAL_BUSY_PAGES_HUB : FSY_WAL_BUSY_PAGES);
+	if (role == FSY_ROLE_HUB)
+		sqlite3_wal_hook(st->db, hub_wal_hook, st);
+	else
+		sqlite3_wal_autocheckpoint(st->db, FSY_WAL_BUSY_PAGES);
 	if (role != FSY_ROLE_HUB) {
 		char limit[64];
 		snprintf(limit, sizeof(limit), "PRAGMA journal_size_limit = %d",
@@ -794,6 +957,7 @@ fsy_store_close(fsy_store_t *st)
 {
 	if (st == NULL)
 		return;
+	ckpt_stop(st); /* before the last connection closes (it checkpoints) */
 	for (int i = 0; i < st->ncache; i++) {
 		sqlite3_finalize(st->cache[i].stmt);
 		free((void *)st->cache[i].sql);
@@ -806,8 +970,16 @@ fsy_store_close(fsy_store_t *st)
 int
 fsy_store_checkpoint(fsy_store_t *st)
 {
-	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	int rc;
+
+	/* the thread's pass in progress ends first: the log is then copied
+	 * to its end here, not left to a later idle moment */
+	if (st->ckpt)
+		ckpt_hold(st->ckpt, 1);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL);
+	if (st->ckpt)
+		ckpt_hold(st->ckpt, 0);
 
 	/* SQLITE_BUSY: another connection is checkpointing; nothing lost */
 	return rc == SQLITE_OK || rc == SQLITE_BUSY ? FSY_OK :

@@ -63,12 +63,22 @@ void fsy_store_close(fsy_store_t *st);
  * pages checkpoints, as SQLite's automatic checkpoint does, which bounds
  * the log: 64 MiB on a laptop; 256 MiB at head office, where a burst of
  * laptops writes pages all over the book, and a larger log copies a page
- * rewritten many times once. A laptop's log file is cut back to
- * FSY_WAL_KEEP_BYTES after a checkpoint; head office's keeps its size, to
- * be written over.
+ * rewritten many times once.
+ *
+ * At head office a thread of the store's own, on a connection of its own,
+ * copies the log while the commits go on, from FSY_WAL_BG_PAGES_HUB pages
+ * on (a passive checkpoint: it waits for no one, and no one waits for
+ * it); the commit that reaches FSY_WAL_BUSY_PAGES_HUB then only copies
+ * what the thread has not yet, and the log starts again from its
+ * beginning. A laptop has no such thread (a second core is not its to
+ * take, and its log fills slowly).
+ *
+ * A laptop's log file is cut back to FSY_WAL_KEEP_BYTES after a
+ * checkpoint; head office's keeps its size, to be written over.
  */
 #define FSY_WAL_BUSY_PAGES 16384
 #define FSY_WAL_BUSY_PAGES_HUB 65536
+#define FSY_WAL_BG_PAGES_HUB 16384
 #define FSY_WAL_KEEP_BYTES (4 * 1024 * 1024)
 
 /* A passive checkpoint (it waits for no reader or writer): copies what

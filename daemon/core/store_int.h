@@ -28,6 +28,18 @@ struct fsy_store {
 	uint64_t tick;                    /* lookups so far */
 	int16_t slot[FSY_STMT_SLOTS];     /* open addressing: cache index + 1,
 	                                     0 = empty */
+	struct fsy_ckpt *ckpt;            /* head office: the checkpoint
+	                                     thread, once started (store.c) */
+	int ckpt_failed;                  /* 1: it could not start */
+	int wal_bg, wal_busy;             /* head office's bounds, in pages:
+	                                     FSY_WAL_BG_PAGES_HUB and
+	                                     FSY_WAL_BUSY_PAGES_HUB */
 };
+
+/* Tests: other bounds for head office's log (store.h), in pages. */
+void fsy__store_wal_bounds(fsy_store_t *st, int bg, int busy);
+
+/* Tests: 1 once head office's checkpoint thread runs. */
+int fsy__store_ckpt_running(const fsy_store_t *st);
 
 #endif /* FSY_STORE_INT_H */
