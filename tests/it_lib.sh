@@ -49,6 +49,10 @@ it_fail() {
 			echo "---- $f (last 25 lines)"
 			tail -n 25 "$f"
 		done
+		# last, where a shortened report still shows it (it_stacks)
+		if [ -s "$T/stacks.txt" ]; then
+			cat "$T/stacks.txt"
+		fi
 	fi
 	exit 1
 }
@@ -230,18 +234,22 @@ it_sync() {
 	done
 }
 
-# it_stacks PID NAME — every thread's stack of a daemon that hangs, and the
-# end of its log, for the failure report (gdb is on the test machines).
+# it_stacks PID NAME — the end of a hung daemon's log and every thread's
+# stack (gdb is on the test machines; the main thread comes last) into
+# $T/stacks.txt, which it_fail prints at the very end of its report.
 it_stacks() {
-	if [ -f "$T/$2.log" ]; then
-		echo "---- $T/$2.log (last 40 lines)"
-		tail -n 40 "$T/$2.log"
-	fi
-	command -v gdb >/dev/null 2>&1 || return 0
-	echo "---- $2 (pid $1): the stack of every thread"
-	timeout 60 gdb -p "$1" -batch -nx -ex 'set pagination off' \
-	    -ex 'thread apply all bt' 2>&1 |
-	    grep -E '^(Thread|#)' | head -n 200
+	{
+		if [ -f "$T/$2.log" ]; then
+			echo "---- $T/$2.log (last 15 lines)"
+			tail -n 15 "$T/$2.log"
+		fi
+		if command -v gdb >/dev/null 2>&1; then
+			echo "---- $2 (pid $1): the stack of every thread"
+			timeout 60 gdb -p "$1" -batch -nx -ex 'set pagination off' \
+			    -ex 'thread apply all bt' 2>&1 |
+			    grep -E '^(Thread|#)' | tail -n 120
+		fi
+	} >"$T/stacks.txt"
 }
 
 # it_stop PID NAME — SIGTERM, a bounded wait, exit code 0 expected
