@@ -821,6 +821,23 @@ ckpt_hold(fsy_ckpt_t *c, int hold)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* A passive checkpoint on the store's connection, after the thread's pass
+ * in progress (if any) and with its passes held meanwhile: the log is
+ * copied to its end here, not left to a later pass. */
+static int
+checkpoint_now(fsy_store_t *st)
+{
+	int rc;
+
+	if (st->ckpt)
+		ckpt_hold(st->ckpt, 1);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	if (st->ckpt)
+		ckpt_hold(st->ckpt, 0);
+	return rc;
+}
+
 /* Head office's commit hook (sqlite3_wal_hook; it replaces SQLite's
  * automatic checkpoint): pages is the log's length after the commit. */
 static int
@@ -829,27 +846,25 @@ hub_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	fsy_store_t *st = arg;
 	fsy_ckpt_t *c;
 
+	(void)db;
+	(void)name;
 	if (pages < st->wal_bg)
 		return SQLITE_OK;
 	if (st->ckpt == NULL && !st->ckpt_failed)
 		ckpt_start(st);
-	if ((c = st->ckpt) != NULL && pages < st->wal_busy) {
-		pthread_mutex_lock(&c->mu);
-		c->want = 1;
-		pthread_cond_broadcast(&c->cv);
-		pthread_mutex_unlock(&c->mu);
+	if (pages < st->wal_busy) {
+		if ((c = st->ckpt) != NULL) {
+			pthread_mutex_lock(&c->mu);
+			c->want = 1;
+			pthread_cond_broadcast(&c->cv);
+			pthread_mutex_unlock(&c->mu);
+		}
 		return SQLITE_OK;
 	}
-	if (pages < st->wal_busy)
-		return SQLITE_OK;
-	/* the bound: copy what the thread has not (after its pass), so that
-	 * the next commit writes the log from its beginning again */
-	if (c)
-		ckpt_hold(c, 1);
-	(void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
-	if (c)
-		ckpt_hold(c, 0);
+	/* the bound: copy what the thread has not, so that the next commit
+	 * writes the log from its beginning again (a failure leaves it whole:
+	 * the next commit, or the idle checkpoint, tries again) */
+	(void)checkpoint_now(st);
 	return SQLITE_OK;
 }
 
@@ -970,16 +985,7 @@ fsy_store_close(fsy_store_t *st)
 int
 fsy_store_checkpoint(fsy_store_t *st)
 {
-	int rc;
-
-	/* the thread's pass in progress ends first: the log is then copied
-	 * to its end here, not left to a later idle moment */
-	if (st->ckpt)
-		ckpt_hold(st->ckpt, 1);
-	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
-	if (st->ckpt)
-		ckpt_hold(st->ckpt, 0);
+	int rc = checkpoint_now(st);
 
 	/* SQLITE_BUSY: another connection is checkpointing; nothing lost */
 	return rc == SQLITE_OK || rc == SQLITE_BUSY ? FSY_OK :
