@@ -34,9 +34,9 @@
 /* Limits, enforced on encode and decode. */
 #define FSY_MAX_FRAME (16u * 1024 * 1024)  /* bytes on the wire, any frame */
 #define FSY_MAX_INFLATED (64u * 1024 * 1024) /* a decompressed body */
-#define FSY_MAX_CHANGES 20000              /* changes in one batch */
+#define FSY_MAX_CHANGES 100000             /* changes in one batch */
 #define FSY_MAX_IDS 20000                  /* ids in one list */
-#define FSY_MAX_REJECTS 20000              /* rejects in one ack */
+#define FSY_MAX_REJECTS FSY_MAX_CHANGES    /* rejects in one ack */
 #define FSY_MAX_STR 4096                   /* a short string (names, reasons) */
 #define FSY_MAX_CTL (8u * 1024 * 1024)     /* a control request/reply JSON */
 #define FSY_MAX_ROSTER 5000                /* teams, agents in one WELCOME */

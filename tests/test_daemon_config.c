@@ -209,9 +209,9 @@ static const bad_t bad[] = {
 	    "device_id = " DEV "\n", ": [agent] device_key is missing"},
 	/* [limits] */
 	{HUB "[limits]\nmax_changes = 0\n", ":9: [limits] max_changes = 0: must "
-	    "be between 1 and 20000 (changes)"},
-	{HUB "[limits]\nmax_changes = 20001\n", ":9: [limits] max_changes = "
-	    "20001: must be between 1 and 20000 (changes)"},
+	    "be between 1 and 100000 (changes)"},
+	{HUB "[limits]\nmax_changes = 100001\n", ":9: [limits] max_changes = "
+	    "100001: must be between 1 and 100000 (changes)"},
 	{HUB "[limits]\nmax_bytes = 4095\n", ":9: [limits] max_bytes = 4095: "
 	    "must be between 4096 and 8388608 (bytes)"},
 	{HUB "[limits]\nmax_bytes = 8388609\n", ":9: [limits] max_bytes = "
@@ -302,7 +302,7 @@ test_hub_defaults(void **state)
 	assert_int_equal(c.late_visit_days, 3);
 	assert_int_equal(c.contexts, 16);
 	assert_int_equal(c.insecure, 0);
-	assert_int_equal(c.max_changes, 16000);
+	assert_int_equal(c.max_changes, 64000);
 	assert_int_equal(c.max_bytes, 4194304);
 	assert_int_equal(c.compress, 1);
 
@@ -334,7 +334,7 @@ test_hub_values_at_edges(void **state)
 	    "log_level = debug\n"
 	    "log_target = stderr\n"
 	    "[limits]\n"
-	    "max_changes = 20000\n"
+	    "max_changes = 100000\n"
 	    "max_bytes = 8388608\n"
 	    "compress = off ; inline comment\n"), &c, err, sizeof(err)),
 	    FSY_OK);
@@ -347,7 +347,7 @@ test_hub_values_at_edges(void **state)
 	assert_non_null(strstr(c.control, "/ctl.sock"));
 	assert_int_equal(strncmp(c.control, "ipc:///", 7), 0);
 	assert_int_equal(c.log_level, FSY_LOG_DEBUG);
-	assert_int_equal(c.max_changes, 20000);
+	assert_int_equal(c.max_changes, 100000);
 	assert_int_equal(c.max_bytes, 8388608);
 	assert_int_equal(c.compress, 0);
 

@@ -290,11 +290,13 @@ test_truncated_garbage_oversized_version(void **state)
 	free(big);
 	/* a list that claims more than the limit */
 	{
-		static const uint8_t hdr[] = {0x94, 0x01, 0x05, 0x00, 0x83,
-		    0xa3, 'c', 'u', 'r', 0x00, 0xa2, 'c', 'h', 0xdd, 0x00, 0x00,
-		    0x4e, 0x21};
+		uint32_t n = FSY_MAX_CHANGES + 1;
+		uint8_t hdr[] = {0x94, 0x01, 0x05, 0x00, 0x83,
+		    0xa3, 'c', 'u', 'r', 0x00, 0xa2, 'c', 'h', 0xdd,
+		    (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+		    (uint8_t)n};
 		refused(&conn, hdr, sizeof(hdr), FSY_ETOOBIG, "too large",
-		    "20001 changes");
+		    "a list of FSY_MAX_CHANGES + 1 changes");
 	}
 	printf("frames: %llu truncations, %llu random inputs refused, the hub "
 	    "unchanged each time\n", (unsigned long long)cut,

@@ -149,6 +149,34 @@ test_bootstrap_scoped(void **state)
 	assert_int_equal(W.a1.sess.stats.pulled, 0);
 }
 
+/* SNAPSHOT frames are as large as the laptop's PULL allows, and no
+ * larger: whole customers, as many as fit, one alone when it is larger. */
+static void
+test_snapshot_frames_follow_pull_limits(void **state)
+{
+	int per_customer;
+
+	(void)state;
+	W.a1.sess.limits.max_changes = 1;
+	W.h.snapshots = W.h.snap_multi_max = 0;
+	tu_sync_ok(&W.h, &W.a1);
+	assert_int_equal(W.h.snapshots, 4); /* one customer a frame */
+	assert_int_equal(W.h.snap_multi_max, 0);
+	per_customer = (int)W.a1.sess.stats.pulled / 4;
+	assert_true(per_customer > 1);
+	/* room for two customers (they are alike): two frames of two */
+	W.a3.sess.limits.max_changes = (uint32_t)(2 * per_customer + 1);
+	W.h.snapshots = W.h.snap_multi_max = 0;
+	tu_sync_ok(&W.h, &W.a3);
+	assert_int_equal(W.h.snapshots, 2);
+	assert_true(W.h.snap_multi_max <= W.a3.sess.limits.max_changes);
+	/* the defaults: the lead's eight customers in one frame */
+	W.h.snapshots = W.h.snap_multi_max = 0;
+	tu_sync_ok(&W.h, &W.lead);
+	assert_int_equal(W.h.snapshots, 1);
+	assert_all_converged();
+}
+
 /* Offline edits of all kinds reach the hub once, with received time. */
 static void
 test_offline_edits_pushed(void **state)
@@ -780,6 +808,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bootstrap_scoped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_frames_follow_pull_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline_edits_pushed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pull_plans_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_visit_flagged, setup, teardown),

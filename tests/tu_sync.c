@@ -102,6 +102,12 @@ tu_sync(tu_hub_t *h, tu_agent_t *a, int drop_reply_at)
 		rc = fsy_msg_decode(rep.data, rep.len, &r);
 		assert_int_equal(rc, FSY_OK);
 		a->sess.stats.bytes_in += rep.len;
+		if (r.type == FSY_MSG_SNAPSHOT) {
+			h->snapshots++;
+			if (r.u.snapshot.ncustomers > 1 &&
+			    r.u.snapshot.nchanges > h->snap_multi_max)
+				h->snap_multi_max = r.u.snapshot.nchanges;
+		}
 		rc = fsy_agent_session_step(&a->sess, &r, &req, &done);
 		fsy_msg_free(&r);
 	}

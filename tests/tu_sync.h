@@ -15,6 +15,9 @@ typedef struct tu_hub {
 	fsy_hub_conn_t conns[TU_MAX_CONN];
 	int nconns;
 	uint64_t frames, bytes;
+	/* SNAPSHOT replies seen, and the most changes in one holding more
+	 * than one customer (a larger customer goes alone). */
+	uint32_t snapshots, snap_multi_max;
 } tu_hub_t;
 
 typedef struct tu_agent {

@@ -26,7 +26,7 @@
 void
 fsy_sync_limits_default(fsy_sync_limits_t *l)
 {
-	l->max_changes = 16000;
+	l->max_changes = 64000;
 	l->max_bytes = 4u << 20;
 	l->max_skew_ms = 5 * 60 * 1000;
 	l->late_ms = 3LL * 24 * 3600 * 1000;
@@ -1621,21 +1621,27 @@ snapshot_rows(fsy_store_t *st, int t, const char *sql, const char *cust,
 /* Whole customers newly owned: every row and every column of each, as it
  * stands (the device's copy then equals the hub's, whatever it held). */
 static int
-pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, fsy_msg_t *m,
-    fsy__arena_t *a)
+pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
+    fsy_msg_t *m, fsy__arena_t *a)
 {
 	fsy_store_t *st = hub->st;
-	const fsy_sync_limits_t *L = &hub->limits;
 	char sql[512], rows_sql[FSY_NTABLES][1024];
 	sqlite3_stmt *s;
-	uint32_t ncust = 0, nch = 0, capch = 0, capcust = 64;
-	size_t bytes = 0;
+	uint32_t ncust = 0, nch = 0, capch = 0, capcust = 256;
+	uint32_t max_changes = hub->limits.max_changes;
+	size_t bytes = 0, max_bytes = hub->limits.max_bytes;
 	int64_t g;
 	uint64_t hlc;
 	int rc;
 	fsy_change_t *ch = NULL;
 	char (*cust)[37] = NULL;
 
+	/* The frame is as large as both ends allow (the device's PULL says
+	 * what it takes). */
+	if (p->max_changes && p->max_changes < max_changes)
+		max_changes = p->max_changes;
+	if (p->max_bytes && p->max_bytes < max_bytes)
+		max_bytes = p->max_bytes;
 	if ((rc = max_gseq(st, &g)) != FSY_OK)
 		return rc;
 	/* The values carry the hub's clock as they are read: the device's
@@ -1676,7 +1682,7 @@ again:
 		cust = fsy__arena_alloc(a, (size_t)capcust * 37);
 	/* Room for a full frame at once: growing it would copy it again. */
 	if (ch == NULL) {
-		capch = L->max_changes + 64;
+		capch = max_changes + 64;
 		ch = fsy__arena_alloc(a, (size_t)capch * sizeof(*ch));
 	}
 	if (cust == NULL || ch == NULL) {
@@ -1687,9 +1693,19 @@ again:
 		char id[37] = "";
 		uint32_t before = nch;
 
-		if (ncust == capcust || nch >= L->max_changes ||
-		    bytes >= L->max_bytes)
+		if (nch >= max_changes || bytes >= max_bytes ||
+		    ncust == FSY_MAX_IDS)
 			break;
+		if (ncust == capcust) {
+			char (*c2)[37] = fsy__arena_alloc(a, (size_t)capcust * 2 * 37);
+			if (c2 == NULL) {
+				rc = FSY_ENOMEM;
+				break;
+			}
+			memcpy(c2, cust, (size_t)ncust * 37);
+			cust = c2;
+			capcust *= 2;
+		}
 		const char *cid = (const char *)sqlite3_column_text(s, 0);
 		if (cid != NULL)
 			strncpy(id, cid, sizeof(id) - 1);
@@ -1699,7 +1715,7 @@ again:
 				rc = SQLITE_ROW;
 		if (rc != SQLITE_ROW)
 			break;
-		if (ncust > 0 && nch > L->max_changes) {
+		if (ncust > 0 && nch > max_changes) {
 			nch = before; /* this customer goes in the next one */
 			break;
 		}
@@ -1933,7 +1949,7 @@ handle_pull(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 		if ((rc = pull_revokes(hub, conn, &m, &a, 5000)) != FSY_OK)
 			goto fail;
 		if (m.type != FSY_MSG_REVOKE &&
-		    (rc = pull_snapshots(hub, conn, &m, &a)) != FSY_OK)
+		    (rc = pull_snapshots(hub, conn, p, &m, &a)) != FSY_OK)
 			goto fail;
 		/* Nothing to revoke or send whole: the scope is settled as of
 		 * g, and later pulls skip these scope-wide queries until an

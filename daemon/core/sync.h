@@ -27,7 +27,7 @@
 
 /* Bounds and policy shared by both ends (config keys in docs/CONFIG.md). */
 typedef struct fsy_sync_limits {
-	uint32_t max_changes;  /* changes per PUSH/BATCH/SNAPSHOT (default 16000) */
+	uint32_t max_changes;  /* changes per PUSH/BATCH/SNAPSHOT (default 64000) */
 	uint32_t max_bytes;    /* approx. value bytes per frame (default 4 MiB) */
 	int64_t max_skew_ms;   /* hub: HLCs further ahead are clamped (5 min) */
 	int64_t late_ms;       /* hub: visit recorded this long after is late (3 d) */
