@@ -174,14 +174,18 @@ bench_nng_round(fsy_agent_session_t *a, nng_socket sock, uint32_t *msgs)
 {
 	fsy_buf_t req = {0};
 	fsy_msg_t r;
-	int rc, done = 0;
+	int rc, done = 0, sent = 0;
 	uint32_t n = 0;
 
+	/* As the daemon does: a SNAPSHOT is applied after the next PULL is
+	 * sent, while the hub makes the next frame. */
+	a->overlap = 1;
 	rc = fsy_agent_session_start(a, &req);
 	while (rc == FSY_OK && !done && n < 100000) {
 		void *buf = NULL;
 		size_t len = 0;
-		int rv = nng_send(sock, req.data, req.len, 0);
+		int rv = sent ? 0 : nng_send(sock, req.data, req.len, 0);
+		sent = 0;
 		if (rv == 0)
 			rv = nng_recv(sock, &buf, &len, NNG_FLAG_ALLOC);
 		if (rv != 0) {
@@ -196,6 +200,14 @@ bench_nng_round(fsy_agent_session_t *a, nng_socket sock, uint32_t *msgs)
 		if (rc)
 			break;
 		rc = fsy_agent_session_step(a, &r, &req, &done);
+		if (rc == FSY_OK && fsy_agent_session_deferred(a)) {
+			if (nng_send(sock, req.data, req.len, 0) != 0)
+				rc = FSY_ECLOSED;
+			else
+				sent = 1;
+			if (rc == FSY_OK)
+				rc = fsy_agent_session_apply(a, &r);
+		}
 		fsy_msg_free(&r);
 	}
 	fsy_buf_free(&req);

@@ -162,6 +162,13 @@ ev_run(fsy_ev_t *ev, int cancelled)
 			nng_msg_free(reply);
 		return;
 	}
+	if (an->sess.state == FSY_AS_FAILED) {
+		/* a SNAPSHOT applied after its next PULL went failed */
+		if (reply)
+			nng_msg_free(reply);
+		round_end(an, an->sess.err, an->sess.errmsg);
+		return;
+	}
 	if (an->result != 0) {
 		int code = an->timed_out || an->result == NNG_ETIMEDOUT
 		    ? FSY_ETIMEOUT : fsy_err_from_nng(an->result);
@@ -188,7 +195,6 @@ ev_run(fsy_ev_t *ev, int cancelled)
 	if (m.type == FSY_MSG_ERROR)
 		an->retry_hint_ms = m.u.error.retry_ms;
 	rc = fsy_agent_session_step(&an->sess, &m, &out, &done);
-	fsy_msg_free(&m);
 	if (rc != FSY_OK)
 		round_end(an, rc, an->sess.errmsg[0] ? an->sess.errmsg
 		                                     : fsy_strerror(rc));
@@ -196,6 +202,12 @@ ev_run(fsy_ev_t *ev, int cancelled)
 		round_end(an, FSY_OK, NULL);
 	else if ((rc = send_frame(an, &out)) != FSY_OK)
 		round_end(an, rc, "cannot send the next request");
+	else if (fsy_agent_session_deferred(&an->sess) &&
+	    fsy_agent_session_apply(&an->sess, &m) != FSY_OK)
+		/* The PULL is out: its reply (or this cancel) brings ev_run
+		 * back, which ends the round with the session's error. */
+		nng_aio_cancel(an->aio);
+	fsy_msg_free(&m);
 	fsy_buf_free(&out);
 }
 
@@ -270,6 +282,7 @@ dial_done(uv_work_t *w, int status)
 	an->sess.limits.max_changes = an->d->cfg.max_changes;
 	an->sess.limits.max_bytes = an->d->cfg.max_bytes;
 	an->sess.limits.compress = an->d->cfg.compress;
+	an->sess.overlap = 1; /* ev_run applies a SNAPSHOT after its PULL */
 	rc = fsy_agent_session_start(&an->sess, &out);
 	if (rc != FSY_OK)
 		round_end(an, rc, an->sess.errmsg[0] ? an->sess.errmsg

@@ -192,6 +192,9 @@ round_cut_after(tu_hub_t *h, tu_agent_t *a, int n)
 		assert_int_equal(fsy_msg_decode(rep.data, rep.len, &m), FSY_OK);
 		assert_int_equal(fsy_agent_session_step(&a->sess, &m, &req, &done),
 		    FSY_OK);
+		if (fsy_agent_session_deferred(&a->sess))
+			assert_int_equal(fsy_agent_session_apply(&a->sess, &m),
+			    FSY_OK);
 		fsy_msg_free(&m);
 	}
 	assert_false(done);

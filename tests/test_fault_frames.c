@@ -138,6 +138,9 @@ record_round(tu_agent_t *a, frames_t *fr)
 		assert_int_equal(fsy_msg_decode(rep.data, rep.len, &m), FSY_OK);
 		assert_int_equal(fsy_agent_session_step(&a->sess, &m, &req, &done),
 		    FSY_OK);
+		if (fsy_agent_session_deferred(&a->sess))
+			assert_int_equal(fsy_agent_session_apply(&a->sess, &m),
+			    FSY_OK);
 		fsy_msg_free(&m);
 	}
 	fsy_buf_free(&req);
@@ -467,6 +470,9 @@ handshake(tu_agent_t *a, fsy_hub_conn_t *conn)
 		assert_int_equal(fsy_msg_decode(rep.data, rep.len, &m), FSY_OK);
 		assert_int_equal(fsy_agent_session_step(&a->sess, &m, &req, &done),
 		    FSY_OK);
+		if (fsy_agent_session_deferred(&a->sess))
+			assert_int_equal(fsy_agent_session_apply(&a->sess, &m),
+			    FSY_OK);
 		fsy_msg_free(&m);
 	}
 	assert_true(conn->authed);

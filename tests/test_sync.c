@@ -177,6 +177,128 @@ test_snapshot_frames_follow_pull_limits(void **state)
 	assert_all_converged();
 }
 
+/* A laptop that sends the next PULL before it applies a SNAPSHOT and
+ * stops (a crash, a lost connection) before applying it: that frame's
+ * customers were never acknowledged, so the next round sends them again;
+ * a frame applied but not yet acknowledged is sent again too. Nothing is
+ * missing, nothing is held twice. */
+static void
+test_overlap_stopped_before_apply(void **state)
+{
+	for (int stop_at = 1; stop_at <= 4; stop_at++) {
+		fsy_buf_t req = {0}, rep = {0};
+		fsy_msg_t m, r;
+		int rc, done = 0, snaps = 0;
+
+		(void)state;
+		W.a1.sess.limits.max_changes = 1; /* a customer a frame */
+		W.a1.sess.overlap = 1;
+		memset(&W.h.conns[W.a1.conn], 0, sizeof(W.h.conns[W.a1.conn]));
+		rc = fsy_agent_session_start(&W.a1.sess, &req);
+		for (int n = 0; rc == FSY_OK && !done && n < 100; n++) {
+			memset(&m, 0, sizeof(m));
+			memset(&r, 0, sizeof(r));
+			assert_int_equal(fsy_msg_decode(req.data, req.len, &m), FSY_OK);
+			rc = fsy_hub_handle(&W.h.hub, &W.h.conns[W.a1.conn], &m, &rep);
+			fsy_msg_free(&m);
+			assert_int_equal(rc, FSY_OK);
+			assert_int_equal(fsy_msg_decode(rep.data, rep.len, &r), FSY_OK);
+			rc = fsy_agent_session_step(&W.a1.sess, &r, &req, &done);
+			assert_int_equal(rc, FSY_OK);
+			if (fsy_agent_session_deferred(&W.a1.sess)) {
+				if (++snaps == stop_at) {
+					/* the PULL reaches the hub; the frame is never
+					 * applied */
+					fsy_msg_free(&r);
+					assert_int_equal(fsy_msg_decode(req.data, req.len,
+					    &m), FSY_OK);
+					assert_int_equal(fsy_hub_handle(&W.h.hub,
+					    &W.h.conns[W.a1.conn], &m, &rep), FSY_OK);
+					fsy_msg_free(&m);
+					break;
+				}
+				assert_int_equal(fsy_agent_session_apply(&W.a1.sess, &r),
+				    FSY_OK);
+			}
+			fsy_msg_free(&r);
+		}
+		assert_int_equal(snaps, stop_at);
+		fsy_buf_free(&req);
+		fsy_buf_free(&rep);
+		/* stop_at - 1 frames applied and acknowledged: the rest come */
+		assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM customer"),
+		    stop_at - 1);
+		W.h.snapshots = 0;
+		tu_sync_ok(&W.h, &W.a1);
+		assert_int_equal(W.h.snapshots, 4 - (stop_at - 1));
+		assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM customer"), 4);
+		tu_assert_converged(&W.h, &W.a1);
+		/* and a new laptop for the next case */
+		{
+			char name[32];
+			snprintf(name, sizeof(name), "a1-%d.db", stop_at);
+			tu_agent_close(&W.a1);
+			tu_agent_open(&W.h, &W.a1, name, A1);
+		}
+	}
+}
+
+/* A deferred SNAPSHOT the laptop cannot apply fails the round: the apply
+ * and the next step both return the error and keep its message; nothing
+ * of the frame is kept and the next round delivers everything. */
+static void
+test_overlap_apply_fails(void **state)
+{
+	fsy_buf_t req = {0}, rep = {0};
+	fsy_msg_t m, r, r2;
+	int done = 0;
+
+	(void)state;
+	W.a1.sess.overlap = 1;
+	memset(&m, 0, sizeof(m));
+	memset(&r, 0, sizeof(r));
+	memset(&r2, 0, sizeof(r2));
+	assert_int_equal(fsy_agent_session_start(&W.a1.sess, &req), FSY_OK);
+	for (int n = 0; n < 10 && !fsy_agent_session_deferred(&W.a1.sess);
+	    n++) {
+		fsy_msg_free(&r);
+		assert_int_equal(fsy_msg_decode(req.data, req.len, &m), FSY_OK);
+		assert_int_equal(fsy_hub_handle(&W.h.hub, &W.h.conns[W.a1.conn],
+		    &m, &rep), FSY_OK);
+		fsy_msg_free(&m);
+		assert_int_equal(fsy_msg_decode(rep.data, rep.len, &r), FSY_OK);
+		assert_int_equal(fsy_agent_session_step(&W.a1.sess, &r, &req,
+		    &done), FSY_OK);
+	}
+	assert_true(fsy_agent_session_deferred(&W.a1.sess));
+	assert_int_equal(r.type, FSY_MSG_SNAPSHOT);
+	/* a column the schema does not have, in the frame's last row */
+	r.u.snapshot.changes[r.u.snapshot.nchanges - 1].col = 63;
+	/* another message is not the one deferred */
+	assert_int_equal(fsy_agent_session_apply(&W.a1.sess, &r2), FSY_ESTATE);
+	W.a1.sess.state = FSY_AS_PULL;
+	W.a1.sess.deferred = &r;
+	assert_int_equal(fsy_agent_session_apply(&W.a1.sess, &r), FSY_EMALFORMED);
+	assert_string_equal(W.a1.sess.errmsg, "bad change from hub");
+	assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM customer"), 0);
+	/* the PULL's reply comes: the step says the same */
+	assert_int_equal(fsy_msg_decode(req.data, req.len, &m), FSY_OK);
+	assert_int_equal(fsy_hub_handle(&W.h.hub, &W.h.conns[W.a1.conn], &m,
+	    &rep), FSY_OK);
+	fsy_msg_free(&m);
+	assert_int_equal(fsy_msg_decode(rep.data, rep.len, &r2), FSY_OK);
+	assert_int_equal(fsy_agent_session_step(&W.a1.sess, &r2, &req, &done),
+	    FSY_EMALFORMED);
+	assert_string_equal(W.a1.sess.errmsg, "bad change from hub");
+	fsy_msg_free(&r);
+	fsy_msg_free(&r2);
+	fsy_buf_free(&req);
+	fsy_buf_free(&rep);
+	tu_sync_ok(&W.h, &W.a1);
+	assert_int_equal(tu_int(W.a1.st, "SELECT count(*) FROM customer"), 4);
+	tu_assert_converged(&W.h, &W.a1);
+}
+
 /* Offline edits of all kinds reach the hub once, with received time. */
 static void
 test_offline_edits_pushed(void **state)
@@ -809,6 +931,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bootstrap_scoped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_frames_follow_pull_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlap_stopped_before_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlap_apply_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline_edits_pushed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pull_plans_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_visit_flagged, setup, teardown),

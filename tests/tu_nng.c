@@ -119,13 +119,16 @@ tu_nng_sync(tu_agent_t *a, nng_socket s)
 {
 	fsy_buf_t req = {0};
 	fsy_msg_t r;
-	int rc, done = 0, n = 0;
+	int rc, done = 0, n = 0, sent = 0;
 
+	/* As the daemon: a SNAPSHOT is applied after its next PULL is sent. */
+	a->sess.overlap = 1;
 	rc = fsy_agent_session_start(&a->sess, &req);
 	while (rc == FSY_OK && !done && n++ < 10000) {
 		void *buf = NULL;
 		size_t len = 0;
-		int rv = nng_send(s, req.data, req.len, 0);
+		int rv = sent ? 0 : nng_send(s, req.data, req.len, 0);
+		sent = 0;
 		if (rv == 0)
 			rv = nng_recv(s, &buf, &len, NNG_FLAG_ALLOC);
 		if (rv != 0) {
@@ -139,6 +142,14 @@ tu_nng_sync(tu_agent_t *a, nng_socket s)
 		if (rc)
 			break;
 		rc = fsy_agent_session_step(&a->sess, &r, &req, &done);
+		if (rc == FSY_OK && fsy_agent_session_deferred(&a->sess)) {
+			if (nng_send(s, req.data, req.len, 0) != 0)
+				rc = FSY_ECLOSED;
+			else
+				sent = 1;
+			if (rc == FSY_OK)
+				rc = fsy_agent_session_apply(&a->sess, &r);
+		}
 		fsy_msg_free(&r);
 	}
 	fsy_buf_free(&req);

@@ -250,6 +250,20 @@ copy_buf(fsy_buf_t *dst, const fsy_buf_t *src)
 	return FSY_OK;
 }
 
+/* Applies the SNAPSHOT the laptop deferred (its next PULL is out). */
+static int
+apply_pending(tw_world_t *w, tu_agent_t *a, fsy_msg_t **pend)
+{
+	int rc;
+
+	w->stats->phase = TW_PH_AGENT_SNAPSHOT; /* where test_crash kills */
+	rc = fsy_agent_session_apply(&a->sess, *pend);
+	w->stats->phase = TW_PH_IDLE;
+	fsy_msg_free(*pend);
+	*pend = NULL;
+	return rc;
+}
+
 int
 tw_round(tw_world_t *w, int i)
 {
@@ -259,12 +273,16 @@ tw_round(tw_world_t *w, int i)
 	fsy_hub_conn_t *conn = &w->h.conns[a->conn];
 	fsy_buf_t req = {0}, rep = {0}, late = {0}, cand = {0};
 	tw_stats_t *s = w->stats;
-	fsy_msg_t r;
-	int rc, done = 0, n = 0, have_late = 0;
+	fsy_msg_t r, rr[2], *pend = NULL;
+	int rc, done = 0, n = 0, have_late = 0, k = 0;
 
 	if (f == NULL)
 		f = &none;
+	memset(rr, 0, sizeof(rr));
 	memset(conn, 0, sizeof(*conn)); /* a round starts on a new pipe */
+	/* As the daemon: a SNAPSHOT is applied after its next PULL is sent,
+	 * here before or after the hub answers that PULL (both happen). */
+	a->sess.overlap = 1;
 	a->sess.limits.max_changes = w->max_changes ? w->max_changes
 	                                            : 2 + tu_rng_below(&w->rng, 8);
 	s->rounds++;
@@ -285,6 +303,9 @@ tw_round(tw_world_t *w, int i)
 		}
 		if (n > 2 && f->replay && tu_rng_below(&w->rng, 3) == 0)
 			(void)copy_buf(&cand, &req);
+		if (pend != NULL && tu_rng_below(&w->rng, 2) == 0 &&
+		    (rc = apply_pending(w, a, &pend)) != FSY_OK)
+			break;
 		if (chance(w, f->drop_req)) {
 			s->drop_req++;
 			rc = FSY_ETIMEOUT;
@@ -317,6 +338,8 @@ tw_round(tw_world_t *w, int i)
 			}
 		}
 		if (rc != FSY_OK)
+			break;
+		if (pend != NULL && (rc = apply_pending(w, a, &pend)) != FSY_OK)
 			break;
 		if (have_late) {
 			s->late_dup++;
@@ -351,10 +374,25 @@ tw_round(tw_world_t *w, int i)
 			break;
 		}
 		s->phase = rep_phase(r.type);
-		rc = fsy_agent_session_step(&a->sess, &r, &req, &done);
+		rr[k] = r;
+		rc = fsy_agent_session_step(&a->sess, &rr[k], &req, &done);
 		s->phase = TW_PH_IDLE;
-		fsy_msg_free(&r);
+		if (fsy_agent_session_deferred(&a->sess)) {
+			pend = &rr[k]; /* applied once the PULL is out, above */
+			k ^= 1;
+		} else {
+			fsy_msg_free(&rr[k]);
+		}
 	}
+	/* The PULL went (or was lost on the way): the laptop applied the
+	 * frame all the same. */
+	if (pend != NULL && a->sess.state != FSY_AS_FAILED) {
+		int rc2 = apply_pending(w, a, &pend);
+		if (rc == FSY_OK)
+			rc = rc2;
+	}
+	fsy_msg_free(&rr[0]);
+	fsy_msg_free(&rr[1]);
 	if (rc == FSY_OK)
 		s->rounds_ok++;
 	else if (a->sess.state != FSY_AS_FAILED)

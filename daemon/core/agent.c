@@ -211,6 +211,7 @@ fsy_agent_session_start(fsy_agent_session_t *s, fsy_buf_t *out)
 	int rc;
 
 	memset(&s->stats, 0, sizeof(s->stats));
+	s->deferred = NULL; /* a round left with its frame unapplied */
 	s->err = 0;
 	s->errmsg[0] = '\0';
 	s->nsnap_acks = s->nrevoke_acks = 0;
@@ -626,13 +627,16 @@ on_revoke(fsy_agent_session_t *s, const fsy_msg_revoke_t *r, fsy_buf_t *out)
 	return FSY_OK;
 }
 
+/* Applies a SNAPSHOT or BATCH in one transaction: its changes, the
+ * customers to acknowledge in the next PULL, the cursor a BATCH carries
+ * (cursor NULL for a SNAPSHOT), and at the end of the round its time. */
 static int
-on_changes(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
-    char (*cust)[37], uint32_t ncust, const int64_t *cursor, int more,
-    fsy_buf_t *out, int *done)
+apply_frame(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
+    char (*cust)[37], uint32_t ncust, const int64_t *cursor, int more)
 {
 	fsy_store_t *st = s->st;
 	int64_t acked;
+	uint32_t nacks = s->nsnap_acks;
 	int rc;
 
 	if ((rc = meta_int(st, "push_acked", 0, &acked)) != FSY_OK)
@@ -655,10 +659,22 @@ on_changes(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
 		rc = fsy_store_commit(st);
 	if (rc) {
 		fsy_store_rollback(st);
-		s->nsnap_acks = 0;
+		s->nsnap_acks = nacks; /* only what was committed */
 		return fail(s, rc, rc == FSY_EMALFORMED ? "bad change from hub"
 		                                        : fsy_store_errmsg(st));
 	}
+	return FSY_OK;
+}
+
+static int
+on_changes(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
+    char (*cust)[37], uint32_t ncust, const int64_t *cursor, int more,
+    fsy_buf_t *out, int *done)
+{
+	int rc;
+
+	if ((rc = apply_frame(s, ch, n, cust, ncust, cursor, more)) != FSY_OK)
+		return rc;
 	if (!more) {
 		set_state(s, FSY_AS_DONE);
 		*done = 1;
@@ -668,6 +684,28 @@ on_changes(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
 	if ((rc = make_pull(s, out)) != FSY_OK)
 		return fail(s, rc, "cannot build PULL");
 	return FSY_OK;
+}
+
+int
+fsy_agent_session_deferred(const fsy_agent_session_t *s)
+{
+	return s->deferred != NULL;
+}
+
+int
+fsy_agent_session_apply(fsy_agent_session_t *s, const fsy_msg_t *r)
+{
+	const fsy_msg_snapshot_t *sn;
+
+	if (s->deferred == NULL || s->deferred != r)
+		return fail(s, FSY_ESTATE, "no SNAPSHOT waits to be applied, or "
+		    "another one");
+	s->deferred = NULL;
+	if (s->state == FSY_AS_FAILED)
+		return s->err;
+	sn = &r->u.snapshot;
+	return apply_frame(s, sn->changes, sn->nchanges, sn->customers,
+	    sn->ncustomers, NULL, 1);
 }
 
 /* Binds v, or NULL for "" (how the roster sends SQL NULL). */
@@ -806,6 +844,10 @@ fsy_agent_session_step(fsy_agent_session_t *s, const fsy_msg_t *r,
 	*done = 0;
 	if (out)
 		out->len = 0;
+	if (s->deferred != NULL)
+		return fail(s, FSY_ESTATE, "the last SNAPSHOT was not applied");
+	if (s->state == FSY_AS_FAILED && s->err != 0)
+		return s->err; /* a deferred SNAPSHOT failed: say why, again */
 	if (r->type == FSY_MSG_ERROR) {
 		char msg[300];
 		snprintf(msg, sizeof(msg), "hub: %s (%s)", r->u.error.message,
@@ -888,6 +930,17 @@ fsy_agent_session_step(fsy_agent_session_t *s, const fsy_msg_t *r,
 				return FSY_OK;
 			}
 			return rc;
+		}
+		if (r->type == FSY_MSG_SNAPSHOT && s->overlap) {
+			/* The next PULL first, with the customers of the frames
+			 * applied so far; the caller sends it and then applies
+			 * this one (fsy_agent_session_apply) while the hub makes
+			 * the next. These customers are acknowledged a PULL
+			 * later, once committed. */
+			if ((rc = make_pull(s, out)) != FSY_OK)
+				return fail(s, rc, "cannot build PULL");
+			s->deferred = r;
+			return FSY_OK;
 		}
 		if (r->type == FSY_MSG_SNAPSHOT)
 			return on_changes(s, r->u.snapshot.changes,

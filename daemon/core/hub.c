@@ -1620,9 +1620,29 @@ snapshot_rows(fsy_store_t *st, int t, const char *sql, const char *cust,
 
 /* Whole customers newly owned: every row and every column of each, as it
  * stands (the device's copy then equals the hub's, whatever it held). */
+/* The device_scope state (0, 1, 2) of a customer for a device, 3 when it
+ * has none, or a negative FSY_E*. */
+static int
+scope_state(fsy_store_t *st, const char *device_id, const char *customer_id)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, "SELECT state FROM device_scope WHERE "
+	    "device_id = ? AND customer_id = ?", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW ? sqlite3_column_int(s, 0)
+	    : rc == SQLITE_DONE ? 3 : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
 static int
 pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
-    fsy_msg_t *m, fsy__arena_t *a)
+    fsy_msg_t *m, fsy__arena_t *a, int *wait)
 {
 	fsy_store_t *st = hub->st;
 	char sql[512], rows_sql[FSY_NTABLES][1024];
@@ -1729,7 +1749,19 @@ again:
 	if (rc)
 		return rc;
 	if (ncust == 0 && conn->snap_after[0] != '\0') {
+		/* Before the pass from the start: a device that applies a
+		 * frame while it asks for the next (fsy_agent_session_apply)
+		 * acknowledges it one PULL later. Were the last frame's last
+		 * customer still unacknowledged, the pass would send that
+		 * frame again: *wait tells the caller to answer "PULL again"
+		 * instead, and the next PULL makes the pass. */
+		if ((rc = scope_state(st, conn->device_id, conn->snap_after)) < 0)
+			return rc;
 		conn->snap_after[0] = '\0';
+		if (rc == 2) {
+			*wait = 1;
+			return FSY_OK;
+		}
 		goto again;
 	}
 	if (ncust)
@@ -1932,7 +1964,7 @@ handle_pull(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	fsy_msg_t m;
 	int64_t scope_gseq = 0, g = 0;
 	char at[21];
-	int rc;
+	int rc, wait = 0;
 
 	memset(&m, 0, sizeof(m));
 	if ((rc = fsy_store_begin(st)) != FSY_OK)
@@ -1949,16 +1981,24 @@ handle_pull(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 		if ((rc = pull_revokes(hub, conn, &m, &a, 5000)) != FSY_OK)
 			goto fail;
 		if (m.type != FSY_MSG_REVOKE &&
-		    (rc = pull_snapshots(hub, conn, p, &m, &a)) != FSY_OK)
+		    (rc = pull_snapshots(hub, conn, p, &m, &a, &wait)) != FSY_OK)
 			goto fail;
+		/* A frame still being applied: an empty BATCH that keeps the
+		 * cursor and asks for another PULL (a BATCH now would skip
+		 * the changes of customers not yet held). */
+		if (wait) {
+			m.type = FSY_MSG_BATCH;
+			m.u.batch.cursor = p->cursor;
+			m.u.batch.more = 1;
+		}
 		/* Nothing to revoke or send whole: the scope is settled as of
 		 * g, and later pulls skip these scope-wide queries until an
 		 * owner changes. */
 		if (m.type != FSY_MSG_REVOKE && m.type != FSY_MSG_SNAPSHOT &&
-		    (rc = scope_settle(st, conn, g)) != FSY_OK)
+		    !wait && (rc = scope_settle(st, conn, g)) != FSY_OK)
 			goto fail;
 	}
-	if (m.type != FSY_MSG_REVOKE && m.type != FSY_MSG_SNAPSHOT &&
+	if (m.type != FSY_MSG_REVOKE && m.type != FSY_MSG_SNAPSHOT && !wait &&
 	    (rc = pull_batch(hub, conn, p, &m, &a)) != FSY_OK)
 		goto fail;
 	now_iso(at);

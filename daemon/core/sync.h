@@ -147,6 +147,9 @@ typedef struct fsy_agent_session {
 	char (*revoke_acks)[37];
 	uint32_t nrevoke_acks, caprevoke;
 	fsy_agent_stats_t stats;      /* of the current round */
+	int overlap;                  /* 1: SNAPSHOTs are applied after the
+	                               * next PULL is sent (see below) */
+	const fsy_msg_t *deferred;    /* the SNAPSHOT to apply, borrowed */
 } fsy_agent_session_t;
 
 /* Initialises a session over st with the device secret key sk. */
@@ -168,6 +171,21 @@ int fsy_agent_session_start(fsy_agent_session_t *s, fsy_buf_t *out);
  */
 int fsy_agent_session_step(fsy_agent_session_t *s, const fsy_msg_t *reply,
     fsy_buf_t *out, int *done);
+
+/*
+ * Overlap (s->overlap = 1, set by a caller that does the following): on a
+ * SNAPSHOT, fsy_agent_session_step writes the next PULL into out and
+ * returns FSY_OK without applying the frame; fsy_agent_session_deferred()
+ * then returns 1. The caller sends the PULL, then calls
+ * fsy_agent_session_apply() with the same reply (before freeing it and
+ * before the next step), so that the laptop writes one frame while the
+ * hub reads the next. The frame's customers are acknowledged in the PULL
+ * after next, once committed. A failed apply fails the session (state
+ * FSY_AS_FAILED, err): the caller ends the round, or its next step
+ * returns that error.
+ */
+int fsy_agent_session_deferred(const fsy_agent_session_t *s);
+int fsy_agent_session_apply(fsy_agent_session_t *s, const fsy_msg_t *reply);
 
 /* Content hash of the replica (see fsy_hub_scope_hash). */
 int fsy_replica_hash(fsy_store_t *st, uint8_t out[32]);
