@@ -201,6 +201,7 @@ bench_wl_bootstrap(bench_ctx_t *c)
 			    db);
 	}
 	bench_nng_hub_stop(nh);
+	fsy_hub_fini(&hub);
 
 	/* Every replica equals the hub's view of the agent's scope. */
 	if (fsy_hub_scope_hash(c->boot_hub, AGENT_ID, h) != FSY_OK)

@@ -219,6 +219,7 @@ typedef struct fill {
 	sqlite3_stmt *cust, *pers, *pol, *vis, *need, *ref;
 	sqlite3_stmt *row[FSY_NTABLES];  /* a new row read back, by rowid */
 	sqlite3_stmt *ver;               /* one column version */
+	sqlite3_stmt *feed;              /* and its feed entry (0006) */
 	int direct;                      /* 1: versions written here */
 	int64_t gseq;                    /* last global seq written */
 	const char *agent;
@@ -254,6 +255,12 @@ put_row(fill_t *f, int t, sqlite3_stmt *s)
 		sqlite3_bind_text(v, 7, fsy_store_site(f->st), -1, SQLITE_STATIC);
 		sqlite3_bind_int64(v, 8, ++f->gseq);
 		step(f->st, v);
+		sqlite3_bind_int64(f->feed, 1, f->gseq);
+		sqlite3_bind_value(f->feed, 2, sqlite3_column_value(q, 1));
+		sqlite3_bind_int(f->feed, 3, t);
+		sqlite3_bind_value(f->feed, 4, sqlite3_column_value(q, 0));
+		sqlite3_bind_int(f->feed, 5, c);
+		step(f->st, f->feed);
 	}
 	sqlite3_reset(q);
 }
@@ -469,9 +476,11 @@ bench_fill(fsy_store_t *hub, const char *agent_id, const bench_shape_t *sh,
 	bench_exec(hub, "PRAGMA cache_size = -262144");
 	if (f.direct) {
 		sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
-		f.gseq = bench_int(hub, "SELECT ifnull(max(gseq), 0) FROM col_version");
+		f.gseq = bench_int(hub, "SELECT ifnull(max(gseq), 0) FROM col_feed");
 		f.ver = prep(hub, "INSERT INTO col_version(tbl, row_id, col, "
 		    "customer_id, val, hlc, site, gseq) VALUES (?,?,?,?,?,?,?,?)");
+		f.feed = prep(hub, "INSERT INTO col_feed(gseq, customer_id, tbl, "
+		    "row_id, col) VALUES (?,?,?,?,?)");
 		for (int t = 0; t < FSY_NTABLES; t++) {
 			size_t n = (size_t)snprintf(sql, sizeof(sql),
 			    "SELECT id, customer_id");
@@ -525,6 +534,7 @@ bench_fill(fsy_store_t *hub, const char *agent_id, const bench_shape_t *sh,
 	bench_exec(hub, "PRAGMA shrink_memory");
 	if (f.direct) {
 		sqlite3_finalize(f.ver);
+		sqlite3_finalize(f.feed);
 		for (int t = 0; t < FSY_NTABLES; t++)
 			sqlite3_finalize(f.row[t]);
 		sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, NULL);
@@ -569,7 +579,12 @@ bench_check_fill(const char *dir)
 	    "SELECT tbl, row_id, col, customer_id, val FROM main.col_version)) + "
 	    "(SELECT count(*) FROM main.col_version) - (SELECT count(*) FROM "
 	    "fast.col_version) + (SELECT count(*) FROM main.col_version m JOIN "
-	    "fast.col_version f USING (tbl, row_id, col) WHERE m.gseq != f.gseq)");
+	    "fast.col_version f USING (tbl, row_id, col) WHERE m.gseq != f.gseq) + "
+	    "(SELECT count(*) FROM (SELECT * FROM main.col_feed EXCEPT SELECT * "
+	    "FROM fast.col_feed)) + (SELECT count(*) FROM (SELECT * FROM "
+	    "fast.col_feed EXCEPT SELECT * FROM main.col_feed)) + (SELECT "
+	    "count(*) FROM main.col_feed_dead) + (SELECT count(*) FROM "
+	    "fast.col_feed_dead)");
 	bench_exec(x, "DETACH fast");
 	fsy_store_close(x);
 	bench_rm_db(a);
@@ -584,7 +599,7 @@ bench_seed_replica(fsy_store_t *hub, const char *hub_path, fsy_store_t *agent,
     const char *device_id, const char *agent_id)
 {
 	sqlite3 *adb = fsy_store_db(agent);
-	int64_t g = bench_int(hub, "SELECT ifnull(max(gseq), 0) FROM col_version");
+	int64_t g = bench_int(hub, "SELECT ifnull(max(gseq), 0) FROM col_feed");
 	int64_t hlc = bench_int(hub, "SELECT ifnull(max(hlc), 0) FROM col_version");
 	sqlite3_stmt *q;
 	char sql[2048];

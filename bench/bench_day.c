@@ -128,6 +128,7 @@ close_replica(replica_t *rp)
 	if (memcmp(a, b, 32) != 0)
 		bench_die("%s replica diverged from the hub after the days", rp->name);
 	fsy_agent_session_fini(&rp->sess);
+	fsy_hub_fini(&rp->H);
 	fsy_store_close(rp->agent);
 	bench_ids_free(&rp->ids);
 	if (rp->own_hub) {

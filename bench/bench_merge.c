@@ -374,7 +374,7 @@ bench_wl_merge(bench_ctx_t *c)
 	 * sync (device_scope held, cursor at the current global seq), and
 	 * knows their customer and person ids. */
 	{
-		int64_t g = bench_int(st, "SELECT ifnull(max(gseq), 0) FROM col_version");
+		int64_t g = bench_int(st, "SELECT ifnull(max(gseq), 0) FROM col_feed");
 		sqlite3_stmt *qs, *qc, *qp;
 		sqlite3 *db = fsy_store_db(st);
 		if (sqlite3_prepare_v2(db, "INSERT INTO device_scope(device_id, "
@@ -489,6 +489,7 @@ bench_wl_merge(bench_ctx_t *c)
 	json_object_set_new(json_object_get(c->res, "workloads"), "merge", w);
 	json_object_set_new(c->res, "hub_merge_changes_per_s", json_real(best_rate));
 
+	fsy_hub_fini(&hub);
 	fsy_store_close(st);
 	bench_rm_db(path);
 	for (uint32_t i = 0; i < nagents; i++) {

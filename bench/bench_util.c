@@ -125,8 +125,15 @@ bench_exec(fsy_store_t *st, const char *sql)
 void
 bench_idle(fsy_store_t *st)
 {
-	int rc = fsy_store_checkpoint(st);
+	int64_t left = 1;
+	int rc = FSY_OK;
 
+	/* as the daemon when idle: the feed pruned, then the checkpoint */
+	while (rc == FSY_OK && left > 0)
+		rc = fsy_store_prune(st, 20000, &left);
+	if (rc != FSY_OK)
+		bench_die("prune: %s: %s", fsy_strerror(rc), fsy_store_errmsg(st));
+	rc = fsy_store_checkpoint(st);
 	if (rc != FSY_OK)
 		bench_die("checkpoint: %s: %s", fsy_strerror(rc),
 		    fsy_store_errmsg(st));

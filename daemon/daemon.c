@@ -34,6 +34,10 @@
  * commands or requests to share the page cache, short enough that an idle
  * laptop is small within a second. */
 #define FSY_IDLE_MS 1000
+/* head office's feed pruning when idle: entries per transaction, and the
+ * pause before the next batch while more are listed */
+#define FSY_PRUNE_BATCH 20000
+#define FSY_PRUNE_AGAIN_MS 50
 
 /* The agent's malloc arenas (glibc's default: up to 8 per core): nng's
  * and libuv's threads would get arenas of their own, each keeping the
@@ -111,6 +115,17 @@ idle_cb(uv_timer_t *t)
 	/* a round started since: its end arms the timer again */
 	if (d->stopping || d->st == NULL || fsy__agentnet_busy(d))
 		return;
+	/* head office: feed entries of versions replaced since (schema
+	 * 0006), a bounded batch at a time; another idle moment takes the
+	 * rest, so a laptop's request waits for one batch at most */
+	if (d->cfg.role == FSY_ROLE_HUB) {
+		int64_t left = 0;
+		if ((rc = fsy_store_prune(d->st, FSY_PRUNE_BATCH, &left)) != FSY_OK)
+			fsy_log(&d->log, FSY_LOG_WARN, "prune: %s: %s",
+			    fsy_strerror(rc), fsy_store_errmsg(d->st));
+		else if (left > 0)
+			uv_timer_start(&d->idle_timer, idle_cb, FSY_PRUNE_AGAIN_MS, 0);
+	}
 	/* the log written since the last idle moment goes into the database
 	 * file now, not in the middle of someone's sync (store.h) */
 	if ((rc = fsy_store_checkpoint(d->st)) != FSY_OK)

@@ -507,6 +507,7 @@ fsy__hubnet_close(fsy_daemon_t *d)
 	}
 	if (hn->rep_started)
 		fsy__rep_stop(&hn->rep);
+	fsy_hub_fini(&hn->hub);
 }
 
 static void

@@ -14,7 +14,7 @@ test_open_migrates_and_reopens(void **state)
 {
 	(void)state;
 	fsy_store_t *st = tu_open("a.db", FSY_ROLE_AGENT, NULL);
-	assert_int_equal(tu_int(st, "PRAGMA user_version"), 5);
+	assert_int_equal(tu_int(st, "PRAGMA user_version"), 6);
 	assert_string_equal(tu_text(st, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(tu_int(st, "PRAGMA foreign_keys"), 1);
 	/* the agent has a change log, not the hub's col_version */
@@ -329,7 +329,7 @@ run_schema_file(sqlite3 *db, const char *name)
 }
 
 /* A hub made before 0005 keeps every version when col_version is rebuilt
- * customer first, and its gseq order. */
+ * customer first, and its gseq order; 0006 puts that order in col_feed. */
 static void
 test_hub_migrates_versions(void **state)
 {
@@ -349,7 +349,7 @@ test_hub_migrates_versions(void **state)
 	sqlite3_close(db);
 
 	fsy_store_t *st = tu_open("old.db", FSY_ROLE_HUB, NULL);
-	assert_int_equal(tu_int(st, "PRAGMA user_version"), 5);
+	assert_int_equal(tu_int(st, "PRAGMA user_version"), 6);
 	assert_string_equal(tu_text(st, "SELECT group_concat(customer_id || ',' "
 	    "|| tbl || ',' || row_id || ',' || col || ',' || quote(val) || ',' || "
 	    "hlc || ',' || site, ' ') FROM (SELECT * FROM col_version ORDER BY "
@@ -359,8 +359,14 @@ test_hub_migrates_versions(void **state)
 	/* no owner version among them: no change of owner yet */
 	assert_int_equal(tu_int(st, "SELECT value FROM meta WHERE key = "
 	    "'owner_gseq'"), 0);
+	/* 0006: the index is gone, the feed holds the same order */
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE "
-	    "name = 'col_version_gseq'"), 1);
+	    "name = 'col_version_gseq'"), 0);
+	assert_string_equal(tu_text(st, "SELECT group_concat(gseq || ',' || "
+	    "customer_id || ',' || tbl || ',' || row_id || ',' || col, ' ') "
+	    "FROM (SELECT * FROM col_feed ORDER BY gseq)"),
+	    "1,c1,1,r2,1 2,c0,0,r0,2 3,c1,0,r1,2");
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_feed_dead"), 0);
 	fsy_store_close(st);
 }
 

@@ -299,6 +299,52 @@ test_overlap_apply_fails(void **state)
 	tu_assert_converged(&W.h, &W.a1);
 }
 
+/* Replaced versions leave feed entries listed for pruning; pulls skip
+ * them, and pruning, a few at a time, leaves one entry per version. */
+static void
+test_feed_pruned(void **state)
+{
+	int64_t left = -1, dead, steps = 0;
+
+	(void)state;
+	sync_all();
+	for (int k = 0; k < 3; k++) {
+		xexec(W.h.st, "UPDATE customer SET address = 'g%d' WHERE id = '%s'", k,
+		    W.c[0]);
+		xexec(W.a1.st, "UPDATE customer SET phone = '1390000000%d' WHERE "
+		    "id = '%s'", k, W.c[1]);
+		tu_sync_ok(&W.h, &W.a1);
+	}
+	dead = tu_int(W.h.st, "SELECT count(*) FROM col_feed_dead");
+	assert_true(dead >= 4); /* three writes of two columns, less the first of each */
+	assert_int_equal(tu_int(W.h.st, "SELECT count(*) FROM col_feed"),
+	    tu_int(W.h.st, "SELECT count(*) FROM col_version") + dead);
+	/* the lead pulls each column once, at its last value */
+	tu_sync_ok(&W.h, &W.lead);
+	assert_int_equal(q(W.lead.st, "SELECT count(*) FROM customer WHERE "
+	    "id = '%s' AND address = 'g2'", W.c[0]), 1);
+	assert_int_equal(q(W.lead.st, "SELECT count(*) FROM customer WHERE "
+	    "id = '%s' AND phone = '13900000002'", W.c[1]), 1);
+	while (left != 0 && steps++ < 100) {
+		assert_int_equal(fsy_store_prune(W.h.st, 4, &left), FSY_OK);
+		assert_true(left >= 0);
+	}
+	assert_int_equal(left, 0);
+	assert_int_equal(steps, (dead + 3) / 4);
+	assert_int_equal(tu_int(W.h.st, "SELECT count(*) FROM col_feed"),
+	    tu_int(W.h.st, "SELECT count(*) FROM col_version"));
+	assert_int_equal(tu_int(W.h.st, "SELECT count(*) FROM col_version v "
+	    "JOIN col_feed f USING (gseq) WHERE f.customer_id = v.customer_id "
+	    "AND f.tbl = v.tbl AND f.row_id = v.row_id AND f.col = v.col"),
+	    tu_int(W.h.st, "SELECT count(*) FROM col_version"));
+	/* a laptop's store has nothing to prune */
+	assert_int_equal(fsy_store_prune(W.a1.st, 4, &left), FSY_OK);
+	assert_int_equal(left, 0);
+	xexec(W.h.st, "UPDATE customer SET address = 'g9' WHERE id = '%s'", W.c[0]);
+	sync_all();
+	assert_all_converged();
+}
+
 /* Offline edits of all kinds reach the hub once, with received time. */
 static void
 test_offline_edits_pushed(void **state)
@@ -933,6 +979,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot_frames_follow_pull_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlap_stopped_before_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlap_apply_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_pruned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offline_edits_pushed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pull_plans_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_visit_flagged, setup, teardown),

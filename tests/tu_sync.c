@@ -22,6 +22,7 @@ tu_hub_open(tu_hub_t *h, const char *dbname)
 void
 tu_hub_close(tu_hub_t *h)
 {
+	fsy_hub_fini(&h->hub);
 	fsy_store_close(h->st);
 	h->st = NULL;
 }

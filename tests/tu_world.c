@@ -156,6 +156,7 @@ tw_stores_close(tw_world_t *w)
 		fsy_store_close(w->lap[i].st);
 		w->lap[i].st = NULL;
 	}
+	fsy_hub_fini(&w->h.hub);
 	fsy_store_close(w->h.st);
 	w->h.st = NULL;
 }
@@ -712,6 +713,19 @@ tw_check_storage(tw_world_t *w)
 			fail_msg("laptop %d: change log chain broken at seq %lld", i,
 			    (long long)bad);
 	}
+	/* the feed (0006): every version has its entry, and every other
+	 * entry is one listed for pruning */
+	if (tu_int(w->h.st, "SELECT count(*) FROM col_version v WHERE NOT "
+	    "EXISTS (SELECT 1 FROM col_feed f WHERE f.gseq = v.gseq AND "
+	    "f.customer_id = v.customer_id AND f.tbl = v.tbl AND f.row_id = "
+	    "v.row_id AND f.col = v.col)"))
+		fail_msg("the hub has versions without their feed entry");
+	if (tu_int(w->h.st, "SELECT count(*) FROM col_feed f WHERE NOT EXISTS "
+	    "(SELECT 1 FROM col_version v WHERE v.gseq = f.gseq AND "
+	    "v.customer_id = f.customer_id AND v.tbl = f.tbl AND v.row_id = "
+	    "f.row_id AND v.col = f.col) AND NOT EXISTS (SELECT 1 FROM "
+	    "col_feed_dead d WHERE d.gseq = f.gseq)"))
+		fail_msg("the hub's feed has entries of no version, not listed");
 	if (tu_int(w->h.st, "SELECT count(*) FROM device_state WHERE chain_ok = 0"))
 		fail_msg("the hub recorded a broken chain: %s", tu_text(w->h.st,
 		    "SELECT device_id || ': ' || chain_error FROM device_state "

@@ -84,6 +84,28 @@ fsy_hub_init(fsy_hub_t *hub, fsy_store_t *st)
 	hub->on_new_customer_arg = NULL; /* the surname table, loaded per card */
 }
 
+void
+fsy_hub_fini(fsy_hub_t *hub)
+{
+	free(hub->chbuf);
+	hub->chbuf = NULL;
+	hub->chcap = 0;
+}
+
+/* The hub's change array with room for n, kept for the next request. */
+static fsy_change_t *
+hub_changes(fsy_hub_t *hub, uint32_t n)
+{
+	if (n > hub->chcap) {
+		fsy_change_t *p = realloc(hub->chbuf, (size_t)n * sizeof(*p));
+		if (p == NULL)
+			return NULL;
+		hub->chbuf = p;
+		hub->chcap = n;
+	}
+	return hub->chbuf;
+}
+
 static void
 now_iso(char out[21])
 {
@@ -729,13 +751,16 @@ row_versions(fsy_store_t *st, int tbl, const char *row_id, const char *cust,
 	return rc;
 }
 
+/* Writes the column's new winning version with gseq; old_gseq is the
+ * version it replaces (read before, in this transaction: one seek instead
+ * of an insert's and then an update's), 0 for a first version. The feed
+ * gets the new entry and the old one is listed for pruning (0006). */
 static int
 version_put(fsy_store_t *st, const fsy_change_t *c, uint64_t hlc,
-    const char *site, int64_t gseq, int found)
+    const char *site, int64_t gseq, int64_t old_gseq)
 {
 	sqlite3_stmt *s;
-	/* found: the version read before, in this transaction (one seek
-	 * instead of an insert's and then an update's). */
+	int found = old_gseq != 0;
 	int rc = fsy_store_stmt(st, found ?
 	    "UPDATE col_version SET val = ?5, hlc = ?6, site = ?7, gseq = ?8 "
 	    "WHERE customer_id = ?4 AND tbl = ?1 AND row_id = ?2 AND col = ?3" :
@@ -760,6 +785,9 @@ version_put(fsy_store_t *st, const fsy_change_t *c, uint64_t hlc,
 		    fsy_tables[c->tbl].cols[c->col].name, c->row_id);
 		rc = FSY_ESTATE;
 	}
+	if (rc == FSY_OK)
+		rc = fsy__feed_add(st, gseq, c->customer_id, c->tbl, c->row_id,
+		    c->col, old_gseq);
 	return rc;
 }
 
@@ -801,7 +829,7 @@ static int
 max_gseq(fsy_store_t *st, int64_t *g)
 {
 	sqlite3_stmt *s;
-	int rc = fsy_store_stmt(st, "SELECT ifnull(max(gseq), 0) FROM col_version",
+	int rc = fsy_store_stmt(st, "SELECT ifnull(max(gseq), 0) FROM col_feed",
 	    &s);
 
 	if (rc)
@@ -910,8 +938,8 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 		}
 		pending_add(w, c->col, &c->val);
 		cc.hlc = hlc;
-		if ((rc = version_put(st, &cc, hlc, dev, ++*gseq, cur->found))
-		    != FSY_OK)
+		if ((rc = version_put(st, &cc, hlc, dev, ++*gseq,
+		    cur->found ? cur->gseq : 0)) != FSY_OK)
 			return rc;
 		cur->found = 1;
 		cur->hlc = hlc;
@@ -1703,7 +1731,7 @@ again:
 	/* Room for a full frame at once: growing it would copy it again. */
 	if (ch == NULL) {
 		capch = max_changes + 64;
-		ch = fsy__arena_alloc(a, (size_t)capch * sizeof(*ch));
+		ch = hub_changes(hub, capch);
 	}
 	if (cust == NULL || ch == NULL) {
 		sqlite3_reset(s);
@@ -1804,8 +1832,7 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 		max_bytes = p->max_bytes;
 	if ((rc = max_gseq(st, &g)) != FSY_OK)
 		return rc;
-	ch = fsy__arena_alloc(a, (size_t)limit * sizeof(*ch));
-	if (ch == NULL)
+	if ((ch = hub_changes(hub, limit)) == NULL)
 		return FSY_ENOMEM;
 	/* Two plans for one result, chosen by what each would read. Walk
 	 * the versions newer than what the device has (its cursor, or the
@@ -1835,10 +1862,12 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	if (g - floor <= held * PULL_VERSIONS_PER_CUSTOMER)
 		rc = fsy_store_stmt(st,
 		    "SELECT cv.tbl, cv.col, cv.row_id, cv.customer_id, cv.val, "
-		    "cv.hlc, cv.gseq, cv.site FROM col_version cv "
-		    "WHERE cv.gseq > ?2 AND EXISTS (SELECT 1 FROM device_scope ds "
-		    "WHERE ds.device_id = ?1 AND ds.customer_id = cv.customer_id "
-		    "AND ds.state = 0 AND cv.gseq > ds.snap_gseq) ORDER BY cv.gseq",
+		    "cv.hlc, cv.gseq, cv.site FROM col_feed f JOIN col_version cv "
+		    "ON cv.customer_id = f.customer_id AND cv.tbl = f.tbl AND "
+		    "cv.row_id = f.row_id AND cv.col = f.col AND cv.gseq = f.gseq "
+		    "WHERE f.gseq > ?2 AND EXISTS (SELECT 1 FROM device_scope ds "
+		    "WHERE ds.device_id = ?1 AND ds.customer_id = f.customer_id "
+		    "AND ds.state = 0 AND f.gseq > ds.snap_gseq) ORDER BY f.gseq",
 		    &s);
 	else
 		rc = fsy_store_stmt(st,

@@ -397,33 +397,135 @@ capture_agent(fsy_store_t *st, int tbl, const char *row, const char *cust,
 	return rc;
 }
 
-/* Hub: the column's new winning version, with the next global sequence. */
+/* Binds a column's key as ?1 tbl, ?2 row_id, ?3 col, ?4 customer_id. */
+static void
+bind_col_key(sqlite3_stmt *s, int tbl, const char *row, int col,
+    const char *cust)
+{
+	sqlite3_bind_int(s, 1, tbl);
+	sqlite3_bind_text(s, 2, row, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, col);
+	sqlite3_bind_text(s, 4, cust, -1, SQLITE_STATIC);
+}
+
+int
+fsy__feed_add(fsy_store_t *st, int64_t gseq, const char *cust, int tbl,
+    const char *row, int col, int64_t old_gseq)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, "INSERT INTO col_feed(tbl, row_id, col, "
+	    "customer_id, gseq) VALUES (?1, ?2, ?3, ?4, ?5)", &s);
+
+	if (rc)
+		return rc;
+	bind_col_key(s, tbl, row, col, cust);
+	sqlite3_bind_int64(s, 5, gseq);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	if (rc != FSY_OK || old_gseq == 0)
+		return rc;
+	rc = fsy_store_stmt(st, "INSERT INTO col_feed_dead(by_gseq, gseq) "
+	    "VALUES (?, ?)", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, gseq);
+	sqlite3_bind_int64(s, 2, old_gseq);
+	rc = fsy_store_err(st, sqlite3_step(s));
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Steps sql once with ?1 = arg (when it has a parameter); *out (if not
+ * NULL) gets column 0 of the row it returns, 0 when none. */
+static int
+step_i64(fsy_store_t *st, const char *sql, int64_t arg, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, sql, &s);
+
+	if (rc)
+		return rc;
+	if (sqlite3_bind_parameter_count(s) > 0)
+		sqlite3_bind_int64(s, 1, arg);
+	rc = sqlite3_step(s);
+	if (out)
+		*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+fsy_store_prune(fsy_store_t *st, int64_t max, int64_t *left)
+{
+	int64_t upto = 0;
+	int rc;
+
+	*left = 0;
+	if (st->role != FSY_ROLE_HUB)
+		return FSY_OK;
+	if ((rc = fsy_store_begin(st)) != FSY_OK)
+		return rc;
+	/* the oldest max entries listed, removed from the feed in its order */
+	rc = step_i64(st, "SELECT ifnull(max(by_gseq), 0) FROM (SELECT by_gseq "
+	    "FROM col_feed_dead ORDER BY by_gseq LIMIT ?1)", max, &upto);
+	if (rc == FSY_OK && upto > 0)
+		rc = step_i64(st, "DELETE FROM col_feed WHERE gseq IN (SELECT gseq "
+		    "FROM col_feed_dead WHERE by_gseq <= ?1)", upto, NULL);
+	if (rc == FSY_OK && upto > 0)
+		rc = step_i64(st, "DELETE FROM col_feed_dead WHERE by_gseq <= ?1",
+		    upto, NULL);
+	if (rc == FSY_OK)
+		rc = step_i64(st, "SELECT count(*) FROM col_feed_dead", 0, left);
+	if (rc == FSY_OK)
+		return fsy_store_commit(st);
+	fsy_store_rollback(st);
+	return rc;
+}
+
+/* Hub: the column's new winning version, with the next global sequence
+ * (the feed's last + 1), and its feed entry. */
 static int
 capture_hub(fsy_store_t *st, int tbl, const char *row, const char *cust,
     int col, sqlite3_value *sv)
 {
 	sqlite3_stmt *s;
+	int64_t gseq = 0, old = 0;
 	int rc;
 
 	rc = fsy_store_stmt(st,
+	    "SELECT ifnull((SELECT gseq FROM col_version WHERE customer_id = ?4 "
+	    "AND tbl = ?1 AND row_id = ?2 AND col = ?3), 0), "
+	    "(SELECT ifnull(max(gseq), 0) + 1 FROM col_feed)", &s);
+	if (rc)
+		return rc;
+	bind_col_key(s, tbl, row, col, cust);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		old = sqlite3_column_int64(s, 0);
+		gseq = sqlite3_column_int64(s, 1);
+	}
+	rc = rc == SQLITE_ROW ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	if (rc)
+		return rc;
+	rc = fsy_store_stmt(st,
 	    "INSERT INTO col_version(tbl, row_id, col, customer_id, val, hlc, "
-	    "site, gseq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	    "(SELECT ifnull(max(gseq), 0) + 1 FROM col_version)) "
+	    "site, gseq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 	    "ON CONFLICT(customer_id, tbl, row_id, col) DO UPDATE SET "
 	    "val = excluded.val, hlc = excluded.hlc, site = excluded.site, "
 	    "gseq = excluded.gseq",
 	    &s);
 	if (rc)
 		return rc;
-	sqlite3_bind_int(s, 1, tbl);
-	sqlite3_bind_text(s, 2, row, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, col);
-	sqlite3_bind_text(s, 4, cust, -1, SQLITE_STATIC);
+	bind_col_key(s, tbl, row, col, cust);
 	sqlite3_bind_value(s, 5, sv);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)fsy_hlc_tick(&st->hlc));
 	sqlite3_bind_text(s, 7, st->site, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, gseq);
 	rc = fsy_store_err(st, sqlite3_step(s));
 	sqlite3_reset(s);
+	if (rc == FSY_OK)
+		rc = fsy__feed_add(st, gseq, cust, tbl, row, col, old);
 	if (rc != FSY_OK || tbl != FSY_T_CUSTOMER ||
 	    col != fsy_col_find(FSY_T_CUSTOMER, "owner_agent_id"))
 		return rc;
@@ -431,10 +533,11 @@ capture_hub(fsy_store_t *st, int tbl, const char *row, const char *cust,
 	 * who owns what only when one happened since it was last settled
 	 * (hub.c scope_unsettled). */
 	rc = fsy_store_stmt(st, "INSERT INTO meta(key, value) VALUES "
-	    "('owner_gseq', (SELECT max(gseq) FROM col_version)) "
-	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &s);
+	    "('owner_gseq', ?) ON CONFLICT(key) DO UPDATE SET value = "
+	    "excluded.value", &s);
 	if (rc)
 		return rc;
+	sqlite3_bind_int64(s, 1, gseq);
 	rc = fsy_store_err(st, sqlite3_step(s));
 	sqlite3_reset(s);
 	return rc;

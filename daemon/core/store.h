@@ -86,6 +86,12 @@ void fsy_store_close(fsy_store_t *st);
  * Returns FSY_OK or an FSY_E* code; the log is left intact on failure. */
 int fsy_store_checkpoint(fsy_store_t *st);
 
+/* Head office: removes up to max feed entries of versions replaced since
+ * (col_feed_dead, schema 0006), oldest first, in one transaction; *left
+ * says how many are still listed. Call it when idle, before the
+ * checkpoint. A laptop has none: FSY_OK, *left 0. */
+int fsy_store_prune(fsy_store_t *st, int64_t max, int64_t *left);
+
 sqlite3 *fsy_store_db(fsy_store_t *st);
 fsy_role_t fsy_store_role(const fsy_store_t *st);
 const char *fsy_store_site(const fsy_store_t *st);

@@ -39,6 +39,11 @@ struct fsy_store {
 /* Tests: other bounds for head office's log (store.h), in pages. */
 void fsy__store_wal_bounds(fsy_store_t *st, int bg, int busy);
 
+/* Head office: appends the feed entry of version gseq of (tbl, row, col),
+ * and lists old_gseq, the version it replaced (0: none), for pruning. */
+int fsy__feed_add(fsy_store_t *st, int64_t gseq, const char *cust, int tbl,
+    const char *row, int col, int64_t old_gseq);
+
 /* Tests: 1 once head office's checkpoint thread runs. */
 int fsy__store_ckpt_running(const fsy_store_t *st);
 

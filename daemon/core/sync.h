@@ -72,10 +72,18 @@ typedef struct fsy_hub {
 	int (*ctl)(struct fsy_hub *hub, const fsy_hub_conn_t *conn,
 	    const char *req, size_t len, char **reply);
 	void *ctl_arg;
+	/* The changes of a BATCH or SNAPSHOT being built, kept from one
+	 * request to the next: a frame's array is megabytes, and memory
+	 * fresh from the system costs a page fault per 4 KiB each time. */
+	fsy_change_t *chbuf;
+	uint32_t chcap;
 } fsy_hub_t;
 
 /* Initialises hub over st with default limits. */
 void fsy_hub_init(fsy_hub_t *hub, fsy_store_t *st);
+
+/* Frees what the hub holds between requests (not the store). */
+void fsy_hub_fini(fsy_hub_t *hub);
 
 /*
  * Handles one request from conn and writes the encoded reply into out

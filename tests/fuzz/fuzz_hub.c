@@ -35,6 +35,7 @@ static fsy_hub_t hub;
 static void
 reopen(void)
 {
+	fsy_hub_fini(&hub);
 	fsy_store_close(st);
 	fz_copy("fz_hub.tmpl", "fz_hub.db");
 	st = fz_open("fz_hub.db", FSY_ROLE_HUB, NULL);
@@ -144,6 +145,7 @@ make_seeds(const char *dir)
 	write_seed(dir, "lead-ctl.bin", one, b.len + 3);
 	fsy_buf_free(&b);
 	fsy_store_close(lap);
+	fsy_hub_fini(&hub);
 	fsy_store_close(st);
 	st = NULL;
 	free(r);

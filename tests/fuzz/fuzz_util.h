@@ -203,6 +203,7 @@ fz_fixture(const char *hub_path, const char *lap_path)
 	l = fz_open(lap_path, FSY_ROLE_AGENT, FZ_D1);
 	if (fz_round(&hub, l, sk, NULL, NULL) != FSY_OK)
 		fz_die("the fixture's first sync failed");
+	fsy_hub_fini(&hub);
 	fsy_store_close(l);
 	fsy_store_close(h);
 }
