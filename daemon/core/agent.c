@@ -78,20 +78,12 @@ meta_int(fsy_store_t *st, const char *key, int64_t def, int64_t *v)
 	return rc;
 }
 
+/* The replica's last change-log seq, 0 for none. */
 static int
-one_int(fsy_store_t *st, const char *sql, int64_t arg, int64_t *v)
+last_seq(fsy_store_t *st, int64_t *v)
 {
-	sqlite3_stmt *q;
-	int rc = fsy_store_stmt(st, sql, &q);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(q, 1, arg);
-	rc = sqlite3_step(q);
-	*v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
-	sqlite3_reset(q);
-	return rc;
+	return fsy__store_int(st, "SELECT ifnull(max(seq), 0) FROM change_log",
+	    0, v);
 }
 
 int
@@ -162,8 +154,7 @@ fsy_replica_status(fsy_store_t *st, fsy_replica_status_t *o)
 	int64_t v;
 
 	memset(o, 0, sizeof(*o));
-	if ((rc = one_int(st, "SELECT ifnull(max(seq), 0) FROM change_log "
-	    "WHERE ?1 = ?1", 0, &o->log_seq)) != FSY_OK)
+	if ((rc = last_seq(st, &o->log_seq)) != FSY_OK)
 		return rc;
 	if ((rc = meta_int(st, "push_acked", 0, &o->acked_seq)) != FSY_OK)
 		return rc;
@@ -184,10 +175,10 @@ fsy_replica_status(fsy_store_t *st, fsy_replica_status_t *o)
 		return rc;
 	if ((rc = meta_int(st, "last_sync_ms", 0, &o->last_sync_ms)) != FSY_OK)
 		return rc;
-	if ((rc = one_int(st, "SELECT count(*) FROM rejection WHERE ?1 = ?1", 0,
+	if ((rc = fsy__store_int(st, "SELECT count(*) FROM rejection", 0,
 	    &o->rejections)) != FSY_OK)
 		return rc;
-	return one_int(st, "SELECT count(*) FROM customer WHERE ?1 = ?1", 0,
+	return fsy__store_int(st, "SELECT count(*) FROM customer", 0,
 	    &o->customers);
 }
 
@@ -406,8 +397,7 @@ apply_changes(fsy_agent_session_t *s, const fsy_change_t *ch, uint32_t n,
 
 	/* Most frames (a first fill, an idle laptop) meet no pending change
 	 * at all: one look at the log spares a lookup per value. */
-	if ((rc = one_int(st, "SELECT ifnull(max(seq), 0) FROM change_log "
-	    "WHERE ?1 = ?1", 0, &last)) != FSY_OK)
+	if ((rc = last_seq(st, &last)) != FSY_OK)
 		return rc;
 	any_pending = last > acked;
 	for (uint32_t i = 0; i < n && rc == FSY_OK;) {
@@ -462,8 +452,7 @@ on_ack(fsy_agent_session_t *s, const fsy_msg_ack_t *a, fsy_buf_t *out,
 
 	if ((rc = meta_int(st, "push_acked", 0, &prev_acked)) != FSY_OK)
 		return fail(s, rc, fsy_store_errmsg(st));
-	if ((rc = one_int(st, "SELECT ifnull(max(seq), 0) FROM change_log WHERE "
-	    "?1 = ?1", 0, &log_seq)) != FSY_OK)
+	if ((rc = last_seq(st, &log_seq)) != FSY_OK)
 		return fail(s, rc, fsy_store_errmsg(st));
 	if (a->acked > log_seq)
 		return fail(s, FSY_EPROTO, "hub acknowledged changes never made");

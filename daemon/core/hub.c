@@ -828,17 +828,8 @@ record_conflict(fsy_store_t *st, const fsy_change_t *c, const fsy_val_t *wv,
 static int
 max_gseq(fsy_store_t *st, int64_t *g)
 {
-	sqlite3_stmt *s;
-	int rc = fsy_store_stmt(st, "SELECT ifnull(max(gseq), 0) FROM col_feed",
-	    &s);
-
-	if (rc)
-		return rc;
-	rc = sqlite3_step(s);
-	*g = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	rc = rc == SQLITE_ROW ? FSY_OK : fsy_store_err(st, rc);
-	sqlite3_reset(s);
-	return rc;
+	return fsy__store_int(st, "SELECT ifnull(max(gseq), 0) FROM col_feed",
+	    0, g);
 }
 
 /* (a_hlc, a_site) > (b_hlc, b_site): the total order of writes. */

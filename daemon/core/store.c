@@ -435,10 +435,8 @@ fsy__feed_add(fsy_store_t *st, int64_t gseq, const char *cust, int tbl,
 	return rc;
 }
 
-/* Steps sql once with ?1 = arg (when it has a parameter); *out (if not
- * NULL) gets column 0 of the row it returns, 0 when none. */
-static int
-step_i64(fsy_store_t *st, const char *sql, int64_t arg, int64_t *out)
+int
+fsy__store_int(fsy_store_t *st, const char *sql, int64_t arg, int64_t *out)
 {
 	sqlite3_stmt *s;
 	int rc = fsy_store_stmt(st, sql, &s);
@@ -467,16 +465,17 @@ fsy_store_prune(fsy_store_t *st, int64_t max, int64_t *left)
 	if ((rc = fsy_store_begin(st)) != FSY_OK)
 		return rc;
 	/* the oldest max entries listed, removed from the feed in its order */
-	rc = step_i64(st, "SELECT ifnull(max(by_gseq), 0) FROM (SELECT by_gseq "
-	    "FROM col_feed_dead ORDER BY by_gseq LIMIT ?1)", max, &upto);
+	rc = fsy__store_int(st, "SELECT ifnull(max(by_gseq), 0) FROM (SELECT "
+	    "by_gseq FROM col_feed_dead ORDER BY by_gseq LIMIT ?1)", max, &upto);
 	if (rc == FSY_OK && upto > 0)
-		rc = step_i64(st, "DELETE FROM col_feed WHERE gseq IN (SELECT gseq "
-		    "FROM col_feed_dead WHERE by_gseq <= ?1)", upto, NULL);
+		rc = fsy__store_int(st, "DELETE FROM col_feed WHERE gseq IN "
+		    "(SELECT gseq FROM col_feed_dead WHERE by_gseq <= ?1)", upto,
+		    NULL);
 	if (rc == FSY_OK && upto > 0)
-		rc = step_i64(st, "DELETE FROM col_feed_dead WHERE by_gseq <= ?1",
-		    upto, NULL);
+		rc = fsy__store_int(st, "DELETE FROM col_feed_dead WHERE "
+		    "by_gseq <= ?1", upto, NULL);
 	if (rc == FSY_OK)
-		rc = step_i64(st, "SELECT count(*) FROM col_feed_dead", 0, left);
+		rc = fsy__store_int(st, "SELECT count(*) FROM col_feed_dead", 0, left);
 	if (rc == FSY_OK)
 		return fsy_store_commit(st);
 	fsy_store_rollback(st);

@@ -39,6 +39,12 @@ struct fsy_store {
 /* Tests: other bounds for head office's log (store.h), in pages. */
 void fsy__store_wal_bounds(fsy_store_t *st, int bg, int busy);
 
+/* Steps sql (a cached statement) once with ?1 = arg when it has a
+ * parameter; *out (if not NULL) gets column 0 of the row it returns, 0
+ * when none. FSY_OK or the store's error. */
+int fsy__store_int(fsy_store_t *st, const char *sql, int64_t arg,
+    int64_t *out);
+
 /* Head office: appends the feed entry of version gseq of (tbl, row, col),
  * and lists old_gseq, the version it replaced (0: none), for pruning. */
 int fsy__feed_add(fsy_store_t *st, int64_t gseq, const char *cust, int tbl,
