@@ -112,8 +112,8 @@ void bench_hub_agent(fsy_store_t *hub, const char *agent_id, const char *code,
 
 /*
  * Writes a book of sh->customers households owned by agent_id into the hub
- * store, with capture on (as an import does, so col_version holds every
- * column): the household card, 1-4 related persons, 1-5 policies (own,
+ * store, as an import would with capture on (so every column has its
+ * version in its row's _v and an entry in the feed): the household card, 1-4 related persons, 1-5 policies (own,
  * some other insurers'), needs, a few referrals and sh->visit_years years
  * of visits. Deterministic in seed. Dies on a store error. stats may be
  * NULL.
@@ -122,10 +122,13 @@ void bench_fill(fsy_store_t *hub, const char *agent_id,
     const bench_shape_t *sh, uint64_t seed, bench_fill_stats_t *stats);
 
 /* Fills a small book both ways (through the capture triggers; rows and
- * versions written directly) into two hubs under dir and compares their
- * col_version (every column, customer, value and global seq). Returns 0
- * when they are the same, 1 when not. */
+ * versions written directly) into two hubs under dir and compares them
+ * (every row, value, versioned column and global seq, and the feed).
+ * Returns 0 when they are the same, 1 when not. */
 int bench_check_fill(const char *dir);
+
+/* Column versions held by a hub store (every row's _v counted). */
+int64_t bench_versions(fsy_store_t *hub);
 
 /*
  * Makes an empty agent replica hold what a first sync would have given it,

@@ -13,6 +13,7 @@
 #include "bench.h"
 #include "tables.h"
 #include "util.h"
+#include "vers.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define DAY_MS (86400LL * 1000)
@@ -218,8 +219,9 @@ typedef struct fill {
 	fsy_store_t *st;
 	sqlite3_stmt *cust, *pers, *pol, *vis, *need, *ref;
 	sqlite3_stmt *row[FSY_NTABLES];  /* a new row read back, by rowid */
-	sqlite3_stmt *ver;               /* one column version */
-	sqlite3_stmt *feed;              /* and its feed entry (0006) */
+	sqlite3_stmt *ver[FSY_NTABLES];  /* its versions written, by rowid */
+	sqlite3_stmt *feed;              /* and their feed entries (0006) */
+	int64_t site;                    /* the hub's number as a writer */
 	int direct;                      /* 1: versions written here */
 	int64_t gseq;                    /* last global seq written */
 	const char *agent;
@@ -229,40 +231,46 @@ typedef struct fill {
 
 /* Inserts a row with s, then (direct mode) records its versions as capture
  * would: every non-NULL replicated column in column order, each with the
- * next global seq and a new HLC of the hub's clock. */
+ * next global seq and a new HLC of the hub's clock, in the row's _v
+ * (vers.h) and the feed. */
 static void
 put_row(fill_t *f, int t, sqlite3_stmt *s)
 {
-	sqlite3_stmt *q = f->row[t], *v = f->ver;
+	sqlite3_stmt *q = f->row[t], *v = f->ver[t];
 	fsy_hlc_t *clock = fsy_store_clock(f->st);
+	fsy_ver_t ver[FSY_VERS_COLS];
+	uint8_t blob[FSY_VERS_MAX];
+	int64_t rowid;
 
 	step(f->st, s);
 	f->stats->rows[t]++;
 	if (!f->direct)
 		return;
-	sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(fsy_store_db(f->st)));
+	rowid = sqlite3_last_insert_rowid(fsy_store_db(f->st));
+	sqlite3_bind_int64(q, 1, rowid);
 	if (sqlite3_step(q) != SQLITE_ROW)
 		bench_die("fill: row just inserted not found");
+	memset(ver, 0, sizeof(ver));
 	for (int c = 0; c < fsy_tables[t].ncols; c++) {
 		if (sqlite3_column_type(q, 2 + c) == SQLITE_NULL)
 			continue;
-		sqlite3_bind_int(v, 1, t);
-		sqlite3_bind_value(v, 2, sqlite3_column_value(q, 0));
-		sqlite3_bind_int(v, 3, c);
-		sqlite3_bind_value(v, 4, sqlite3_column_value(q, 1));
-		sqlite3_bind_value(v, 5, sqlite3_column_value(q, 2 + c));
-		sqlite3_bind_int64(v, 6, (sqlite3_int64)fsy_hlc_tick(clock));
-		sqlite3_bind_text(v, 7, fsy_store_site(f->st), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(v, 8, ++f->gseq);
-		step(f->st, v);
+		ver[c].found = 1;
+		ver[c].hlc = fsy_hlc_tick(clock);
+		ver[c].gseq = ++f->gseq;
+		ver[c].site = f->site;
 		sqlite3_bind_int64(f->feed, 1, f->gseq);
 		sqlite3_bind_value(f->feed, 2, sqlite3_column_value(q, 1));
 		sqlite3_bind_int(f->feed, 3, t);
 		sqlite3_bind_value(f->feed, 4, sqlite3_column_value(q, 0));
 		sqlite3_bind_int(f->feed, 5, c);
+		sqlite3_bind_int64(f->feed, 6, (sqlite3_int64)clock->last);
 		step(f->st, f->feed);
 	}
 	sqlite3_reset(q);
+	sqlite3_bind_blob(v, 1, blob, (int)fsy__vers_encode(ver,
+	    fsy_tables[t].ncols, blob), SQLITE_STATIC);
+	sqlite3_bind_int64(v, 2, rowid);
+	step(f->st, v);
 }
 
 static void
@@ -453,7 +461,7 @@ bench_fill(fsy_store_t *hub, const char *agent_id, const bench_shape_t *sh,
 	bench_fill_stats_t local;
 	bench_rng_t r;
 	sqlite3 *db = fsy_store_db(hub);
-	int64_t before = bench_int(hub, "SELECT count(*) FROM col_version"), cache;
+	int64_t before = bench_versions(hub), cache;
 	char sql[1600];
 	fill_t f;
 
@@ -477,10 +485,10 @@ bench_fill(fsy_store_t *hub, const char *agent_id, const bench_shape_t *sh,
 	if (f.direct) {
 		sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
 		f.gseq = bench_int(hub, "SELECT ifnull(max(gseq), 0) FROM col_feed");
-		f.ver = prep(hub, "INSERT INTO col_version(tbl, row_id, col, "
-		    "customer_id, val, hlc, site, gseq) VALUES (?,?,?,?,?,?,?,?)");
+		f.site = bench_int(hub, "SELECT id FROM site WHERE name = "
+		    "(SELECT value FROM meta WHERE key = 'site')");
 		f.feed = prep(hub, "INSERT INTO col_feed(gseq, customer_id, tbl, "
-		    "row_id, col) VALUES (?,?,?,?,?)");
+		    "row_id, col, clk) VALUES (?,?,?,?,?,?)");
 		for (int t = 0; t < FSY_NTABLES; t++) {
 			size_t n = (size_t)snprintf(sql, sizeof(sql),
 			    "SELECT id, customer_id");
@@ -490,6 +498,9 @@ bench_fill(fsy_store_t *hub, const char *agent_id, const bench_shape_t *sh,
 			snprintf(sql + n, sizeof(sql) - n, " FROM %s WHERE rowid = ?",
 			    fsy_tables[t].name);
 			f.row[t] = prep(hub, sql);
+			snprintf(sql, sizeof(sql), "UPDATE %s SET _v = ? WHERE "
+			    "rowid = ?", fsy_tables[t].name);
+			f.ver[t] = prep(hub, sql);
 		}
 	}
 	f.cust = prep(hub, "INSERT INTO customer(id, customer_id, card_no, name, "
@@ -533,13 +544,14 @@ bench_fill(fsy_store_t *hub, const char *agent_id, const bench_shape_t *sh,
 	bench_exec(hub, sql);
 	bench_exec(hub, "PRAGMA shrink_memory");
 	if (f.direct) {
-		sqlite3_finalize(f.ver);
 		sqlite3_finalize(f.feed);
-		for (int t = 0; t < FSY_NTABLES; t++)
+		for (int t = 0; t < FSY_NTABLES; t++) {
 			sqlite3_finalize(f.row[t]);
+			sqlite3_finalize(f.ver[t]);
+		}
 		sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, NULL);
 	}
-	f.stats->columns = bench_int(hub, "SELECT count(*) FROM col_version") - before;
+	f.stats->columns = bench_versions(hub) - before;
 }
 
 /* Compares what the two fill paths record for the same book: the same
@@ -572,19 +584,34 @@ bench_check_fill(const char *dir)
 	fsy_store_close(y);
 	snprintf(sql, sizeof(sql), "ATTACH '%s' AS fast", b);
 	bench_exec(x, sql);
-	diff = bench_int(x, "SELECT (SELECT count(*) FROM (SELECT tbl, row_id, col, "
-	    "customer_id, val FROM main.col_version EXCEPT SELECT tbl, row_id, col, "
-	    "customer_id, val FROM fast.col_version)) + (SELECT count(*) FROM "
-	    "(SELECT tbl, row_id, col, customer_id, val FROM fast.col_version EXCEPT "
-	    "SELECT tbl, row_id, col, customer_id, val FROM main.col_version)) + "
-	    "(SELECT count(*) FROM main.col_version) - (SELECT count(*) FROM "
-	    "fast.col_version) + (SELECT count(*) FROM main.col_version m JOIN "
-	    "fast.col_version f USING (tbl, row_id, col) WHERE m.gseq != f.gseq) + "
-	    "(SELECT count(*) FROM (SELECT * FROM main.col_feed EXCEPT SELECT * "
-	    "FROM fast.col_feed)) + (SELECT count(*) FROM (SELECT * FROM "
-	    "fast.col_feed EXCEPT SELECT * FROM main.col_feed)) + (SELECT "
-	    "count(*) FROM main.col_feed_dead) + (SELECT count(*) FROM "
-	    "fast.col_feed_dead)");
+	/* every row with its values and its versions' columns and gseqs */
+	diff = 0;
+	for (int t = 0; t < FSY_NTABLES; t++) {
+		char cols[1400], q[4000];
+		size_t n = 0;
+		for (int c = 0; c < fsy_tables[t].ncols; c++)
+			n += (size_t)snprintf(cols + n, sizeof(cols) - n, ", %s",
+			    fsy_tables[t].cols[c].name);
+#define VERS_OF(db) "SELECT id, customer_id%s, (SELECT group_concat((j.value->>0) " \
+	    "|| ':' || (j.value->>3)) FROM json_each(fsy_versions(_v)) j) FROM " db ".%s"
+		snprintf(q, sizeof(q), "SELECT (SELECT count(*) FROM (" VERS_OF("main")
+		    " EXCEPT " VERS_OF("fast") ")) + (SELECT count(*) FROM ("
+		    VERS_OF("fast") " EXCEPT " VERS_OF("main") ")) + (SELECT "
+		    "count(*) FROM main.%s) - (SELECT count(*) FROM fast.%s)",
+		    cols, fsy_tables[t].name, cols, fsy_tables[t].name,
+		    cols, fsy_tables[t].name, cols, fsy_tables[t].name,
+		    fsy_tables[t].name, fsy_tables[t].name);
+#undef VERS_OF
+		diff += bench_int(x, q);
+	}
+	diff += bench_int(x, "SELECT (SELECT count(*) FROM (SELECT gseq, "
+	    "customer_id, tbl, row_id, col FROM main.col_feed EXCEPT SELECT gseq, "
+	    "customer_id, tbl, row_id, col FROM fast.col_feed)) + (SELECT count(*) "
+	    "FROM (SELECT gseq, customer_id, tbl, row_id, col FROM fast.col_feed "
+	    "EXCEPT SELECT gseq, customer_id, tbl, row_id, col FROM main.col_feed)) "
+	    "+ (SELECT count(*) FROM main.col_feed_dead) + (SELECT count(*) FROM "
+	    "fast.col_feed_dead) + (SELECT count(*) FROM main.col_feed) - (SELECT "
+	    "count(*) FROM fast.col_feed)");
 	bench_exec(x, "DETACH fast");
 	fsy_store_close(x);
 	bench_rm_db(a);
@@ -600,7 +627,7 @@ bench_seed_replica(fsy_store_t *hub, const char *hub_path, fsy_store_t *agent,
 {
 	sqlite3 *adb = fsy_store_db(agent);
 	int64_t g = bench_int(hub, "SELECT ifnull(max(gseq), 0) FROM col_feed");
-	int64_t hlc = bench_int(hub, "SELECT ifnull(max(hlc), 0) FROM col_version");
+	int64_t hlc = (int64_t)fsy_store_clock(hub)->last; /* past every version */
 	sqlite3_stmt *q;
 	char sql[2048];
 
@@ -650,6 +677,20 @@ bench_seed_replica(fsy_store_t *hub, const char *hub_path, fsy_store_t *agent,
 }
 
 /* ---- the ids a day's edits pick from -------------------------------------- */
+
+int64_t
+bench_versions(fsy_store_t *hub)
+{
+	int64_t n = 0;
+	char sql[128];
+
+	for (int t = 0; t < FSY_NTABLES; t++) {
+		snprintf(sql, sizeof(sql), "SELECT ifnull(sum(fsy_vcount(_v)), 0) "
+		    "FROM %s", fsy_tables[t].name);
+		n += bench_int(hub, sql);
+	}
+	return n;
+}
 
 static int64_t
 load_ids(fsy_store_t *st, const char *sql, char (**a)[37], char (**b)[37])

@@ -110,7 +110,7 @@ setup_medium(bench_ctx_t *c, replica_t *rp)
 	snprintf(rp->agent_path, sizeof(rp->agent_path), "%s", c->boot_agent_path);
 	snprintf(rp->agent_id, sizeof(rp->agent_id), "%s", c->boot_agent_id);
 	rp->dev = c->boot_dev;
-	rp->columns = bench_int(rp->hub, "SELECT count(*) FROM col_version");
+	rp->columns = bench_versions(rp->hub);
 	fsy_hub_init(&rp->H, rp->hub);
 	rp->agent = bench_open(rp->agent_path, FSY_ROLE_AGENT, rp->dev.id);
 	fsy_agent_session_init(&rp->sess, rp->agent, rp->dev.sk);

@@ -421,11 +421,11 @@ bench_wl_merge(bench_ctx_t *c)
 	bench_set_int(w, "agents", nagents);
 	bench_set_int(w, "households_per_agent", per);
 	bench_set_int(w, "hub_column_versions",
-	    bench_int(st, "SELECT count(*) FROM col_version"));
+	    bench_versions(st));
 	bench_set_real(w, "setup_s", bench_now() - t);
 	fprintf(stderr, "  hub: %u agents x %u households, %lld column versions "
 	    "(setup %.1f s)\n", nagents, per,
-	    (long long)bench_int(st, "SELECT count(*) FROM col_version"),
+	    (long long)bench_versions(st),
 	    bench_now() - t);
 
 	for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
@@ -481,7 +481,7 @@ bench_wl_merge(bench_ctx_t *c)
 			best_rate = bench_median(rate, (size_t)runs);
 	}
 	bench_set_int(w, "hub_column_versions_after",
-	    bench_int(st, "SELECT count(*) FROM col_version"));
+	    bench_versions(st));
 	json_object_set_new(w, "by_agents", by);
 	bench_set_str(w, "model", "one hub store, requests served one at a time "
 	    "from a FIFO queue (decode + fsy_hub_handle timed); all N rounds "

@@ -609,10 +609,10 @@ main(int argc, char **argv)
 	machine(&c);
 	settings(&c);
 	if (bench_check_fill(c.workdir) != 0)
-		bench_die("the bulk fill's col_version differs from what capture "
-		    "records (bench_check_fill)");
+		bench_die("the bulk fill's rows and versions differ from what "
+		    "capture records (bench_check_fill)");
 	bench_set_str(c.res, "fill_check", "hubs are filled in bulk with the "
-	    "capture triggers off and col_version built column by column; for a "
+	    "capture triggers off and each row's versions written after it; for a "
 	    "120-household book it equals what capture records row by row");
 
 	if (strchr(only, '1') || strchr(only, '2')) {

@@ -14,7 +14,7 @@ test_open_migrates_and_reopens(void **state)
 {
 	(void)state;
 	fsy_store_t *st = tu_open("a.db", FSY_ROLE_AGENT, NULL);
-	assert_int_equal(tu_int(st, "PRAGMA user_version"), 6);
+	assert_int_equal(tu_int(st, "PRAGMA user_version"), 7);
 	assert_string_equal(tu_text(st, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(tu_int(st, "PRAGMA foreign_keys"), 1);
 	/* the agent has a change log, not the hub's col_version */
@@ -45,7 +45,10 @@ test_hub_schema(void **state)
 {
 	(void)state;
 	fsy_store_t *st = tu_open("h.db", FSY_ROLE_HUB, NULL);
-	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='col_version'"), 1);
+	/* versions live in the rows (0007); col_version is a view of them */
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='col_version'"), 0);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_temp_master WHERE name='col_version' AND type='view'"), 1);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='site'"), 1);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='change_log'"), 0);
 	fsy_store_close(st);
 }
@@ -342,18 +345,29 @@ test_hub_migrates_versions(void **state)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		run_schema_file(db, files[i]);
 	assert_int_equal(sqlite3_exec(db,
-	    "INSERT INTO col_version VALUES (0, 'r1', 2, 'c1', '王', 10, 's', 3);"
+	    "INSERT INTO customer(id, customer_id, name) VALUES ('c1', 'c1', '王'),"
+	    " ('c0', 'c0', 'x');"
+	    "INSERT INTO person(id, customer_id, relation) VALUES ('r2', 'c1', "
+	    "'spouse');"
+	    "INSERT INTO col_version VALUES (0, 'c1', 2, 'c1', '王', 10, 's', 3);"
 	    "INSERT INTO col_version VALUES (1, 'r2', 1, 'c1', NULL, 11, 's', 1);"
-	    "INSERT INTO col_version VALUES (0, 'r0', 2, 'c0', 5, 12, 't', 2);"
+	    "INSERT INTO col_version VALUES (0, 'c0', 2, 'c0', 'x', 12, 't', 2);"
 	    "PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
 	fsy_store_t *st = tu_open("old.db", FSY_ROLE_HUB, NULL);
-	assert_int_equal(tu_int(st, "PRAGMA user_version"), 6);
+	assert_int_equal(tu_int(st, "PRAGMA user_version"), 7);
+	/* 0007: the versions moved into the rows, the view shows them */
 	assert_string_equal(tu_text(st, "SELECT group_concat(customer_id || ',' "
 	    "|| tbl || ',' || row_id || ',' || col || ',' || quote(val) || ',' || "
 	    "hlc || ',' || site, ' ') FROM (SELECT * FROM col_version ORDER BY "
-	    "gseq)"), "c1,1,r2,1,NULL,11,s c0,0,r0,2,5,12,t c1,0,r1,2,'王',10,s");
+	    "gseq)"), "c1,1,r2,1,NULL,11,s c0,0,c0,2,'x',12,t c1,0,c1,2,'王',10,s");
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'col_version'"), 0);
+	assert_int_equal(tu_int(st, "SELECT fsy_vcount(_v) FROM customer WHERE "
+	    "id = 'c1'"), 1);
+	/* the clock resumes past every version moved */
+	assert_true(tu_int(st, "SELECT value FROM meta WHERE key = 'hlc'") >= 12);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name = 'col_version_customer'"), 0);
 	/* no owner version among them: no change of owner yet */
@@ -365,7 +379,7 @@ test_hub_migrates_versions(void **state)
 	assert_string_equal(tu_text(st, "SELECT group_concat(gseq || ',' || "
 	    "customer_id || ',' || tbl || ',' || row_id || ',' || col, ' ') "
 	    "FROM (SELECT * FROM col_feed ORDER BY gseq)"),
-	    "1,c1,1,r2,1 2,c0,0,r0,2 3,c1,0,r1,2");
+	    "1,c1,1,r2,1 2,c0,0,c0,2 3,c1,0,c1,2");
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_feed_dead"), 0);
 	fsy_store_close(st);
 }

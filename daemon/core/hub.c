@@ -22,6 +22,7 @@
 #include "store_int.h"
 #include "sync.h"
 #include "tables.h"
+#include "vers.h"
 
 void
 fsy_sync_limits_default(fsy_sync_limits_t *l)
@@ -672,14 +673,18 @@ in_scope(fsy_store_t *st, const char *device_id, const char *customer_id)
 	return rc;
 }
 
-/* Returns 1 if any version of the customer exists at the hub. */
+/* Returns 1 if any row of the customer exists at the hub. */
 static int
 customer_known(fsy_store_t *st, const char *customer_id)
 {
 	sqlite3_stmt *s;
 	int rc = fsy_store_stmt(st,
 	    "SELECT 1 FROM customer WHERE id = ?1 UNION ALL "
-	    "SELECT 1 FROM col_version WHERE customer_id = ?1 LIMIT 1", &s);
+	    "SELECT 1 FROM person WHERE customer_id = ?1 UNION ALL "
+	    "SELECT 1 FROM policy WHERE customer_id = ?1 UNION ALL "
+	    "SELECT 1 FROM visit WHERE customer_id = ?1 UNION ALL "
+	    "SELECT 1 FROM need WHERE customer_id = ?1 UNION ALL "
+	    "SELECT 1 FROM referral WHERE customer_id = ?1 LIMIT 1", &s);
 
 	if (rc)
 		return rc;
@@ -711,83 +716,39 @@ scope_add(fsy_store_t *st, const char *device_id, const char *customer_id,
 	return rc;
 }
 
-typedef struct version {
-	int found;
-	uint64_t hlc;
-	char site[37];
-	int64_t gseq;
-} version_t;
-
-/* The versions of a row's columns, read at once (one range of the
- * primary key; cust is the row's customer): v[col] for each replicated
- * column of the table. */
+/* A row as the merge finds it: whether it exists, its customer and its
+ * columns' versions (one read of the row; vers.h). */
 static int
-row_versions(fsy_store_t *st, int tbl, const char *row_id, const char *cust,
-    version_t *v)
+row_load(fsy_store_t *st, int tbl, const char *row_id, char cust[37],
+    fsy_ver_t *v)
 {
+	char sql[96];
 	sqlite3_stmt *s;
-	int rc = fsy_store_stmt(st,
-	    "SELECT col, hlc, site, gseq FROM col_version "
-	    "WHERE customer_id = ? AND tbl = ? AND row_id = ?", &s);
+	int rc;
 
+	snprintf(sql, sizeof(sql), "SELECT customer_id, _v FROM %s WHERE id = ?",
+	    fsy_tables[tbl].name);
+	cust[0] = '\0';
 	memset(v, 0, sizeof(*v) * (size_t)fsy_tables[tbl].ncols);
-	if (rc)
+	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
 		return rc;
-	sqlite3_bind_text(s, 1, cust, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, tbl);
-	sqlite3_bind_text(s, 3, row_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int c = sqlite3_column_int(s, 0);
-		const char *site = (const char *)sqlite3_column_text(s, 2);
-		if (!fsy_col_valid(tbl, c))
-			continue;
-		v[c].found = 1;
-		v[c].hlc = (uint64_t)sqlite3_column_int64(s, 1);
-		snprintf(v[c].site, sizeof(v[c].site), "%s", site ? site : "");
-		v[c].gseq = sqlite3_column_int64(s, 3);
+	sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(s, 0);
+		snprintf(cust, 37, "%s", c ? c : "");
+		if (fsy__vers_decode(sqlite3_column_blob(s, 1),
+		    sqlite3_column_bytes(s, 1), fsy_tables[tbl].ncols, v)) {
+			snprintf(st->errmsg, sizeof(st->errmsg), "%s row %s: "
+			    "versions unreadable", fsy_tables[tbl].name, row_id);
+			rc = FSY_ECORRUPT;
+		} else {
+			rc = 1;
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : fsy_store_err(st, rc);
 	}
-	rc = rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
 	sqlite3_reset(s);
-	return rc;
-}
-
-/* Writes the column's new winning version with gseq; old_gseq is the
- * version it replaces (read before, in this transaction: one seek instead
- * of an insert's and then an update's), 0 for a first version. The feed
- * gets the new entry and the old one is listed for pruning (0006). */
-static int
-version_put(fsy_store_t *st, const fsy_change_t *c, uint64_t hlc,
-    const char *site, int64_t gseq, int64_t old_gseq)
-{
-	sqlite3_stmt *s;
-	int found = old_gseq != 0;
-	int rc = fsy_store_stmt(st, found ?
-	    "UPDATE col_version SET val = ?5, hlc = ?6, site = ?7, gseq = ?8 "
-	    "WHERE customer_id = ?4 AND tbl = ?1 AND row_id = ?2 AND col = ?3" :
-	    "INSERT INTO col_version(tbl, row_id, col, customer_id, val, hlc, "
-	    "site, gseq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)", &s);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int(s, 1, c->tbl);
-	sqlite3_bind_text(s, 2, c->row_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, c->col);
-	sqlite3_bind_text(s, 4, c->customer_id, -1, SQLITE_STATIC);
-	fsy_val_bind(s, 5, &c->val);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)hlc);
-	sqlite3_bind_text(s, 7, site, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 8, gseq);
-	rc = fsy_store_err(st, sqlite3_step(s));
-	sqlite3_reset(s);
-	if (rc == FSY_OK && found && sqlite3_changes(st->db) != 1) {
-		snprintf(st->errmsg, sizeof(st->errmsg), "version of %s.%s row %s "
-		    "vanished", fsy_tables[c->tbl].name,
-		    fsy_tables[c->tbl].cols[c->col].name, c->row_id);
-		rc = FSY_ESTATE;
-	}
-	if (rc == FSY_OK)
-		rc = fsy__feed_add(st, gseq, c->customer_id, c->tbl, c->row_id,
-		    c->col, old_gseq);
 	return rc;
 }
 
@@ -832,15 +793,9 @@ max_gseq(fsy_store_t *st, int64_t *g)
 	    0, g);
 }
 
-/* (a_hlc, a_site) > (b_hlc, b_site): the total order of writes. */
-static int
-newer(uint64_t ah, const char *as, uint64_t bh, const char *bs)
-{
-	return ah != bh ? ah > bh : strcmp(as, bs) > 0;
-}
-
 /* The winning values of a run not yet written to the row: the row is
- * written once, at the end of the run (or before anything reads it). */
+ * written once, at the end of the run (or before anything reads it), with
+ * its versions. */
 typedef struct pending_row {
 	int tbl;
 	const char *row_id, *customer_id;
@@ -848,17 +803,21 @@ typedef struct pending_row {
 	int n;
 	int cols[64];
 	const fsy_val_t *vals[64];
+	fsy_ver_t v[FSY_VERS_COLS];   /* the row's versions, as merged */
 } pending_row_t;
 
 static int
 pending_flush(fsy_store_t *st, pending_row_t *w)
 {
+	uint8_t vb[FSY_VERS_MAX];
+	size_t vn;
 	int rc;
 
 	if (w->n == 0)
 		return FSY_OK;
-	rc = fsy__row_write(st, w->tbl, w->row_id, w->customer_id, w->n,
-	    w->cols, w->vals, w->exists);
+	vn = fsy__vers_encode(w->v, fsy_tables[w->tbl].ncols, vb);
+	rc = fsy__row_write_v(st, w->tbl, w->row_id, w->customer_id, w->n,
+	    w->cols, w->vals, w->exists, vb, (int)vn);
 	w->n = 0;
 	w->exists = 1;
 	return rc;
@@ -876,19 +835,28 @@ pending_add(pending_row_t *w, int col, const fsy_val_t *v)
 	w->vals[w->n++] = v;
 }
 
+/* The current version's writer: its name, looked up once (a tie of HLCs
+ * or a conflict needs it). */
+static int
+cur_site(fsy_store_t *st, const fsy_ver_t *cur, char name[37])
+{
+	return fsy__site_name(st, cur->site, name, 37);
+}
+
 /* Merges one change that has passed authorisation, against cur, the
- * current version of its column (updated when the change wins). */
+ * current version of its column (updated when the change wins); site is
+ * the device's number in the site table. */
 static int
 merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
-    const fsy_change_t *c, int64_t cursor, int64_t *gseq, version_t *cur,
-    pending_row_t *w)
+    const fsy_change_t *c, int64_t cursor, int64_t site, int64_t *gseq,
+    fsy_ver_t *cur, pending_row_t *w)
 {
 	fsy_store_t *st = hub->st;
 	const char *dev = conn->device_id;
-	fsy_change_t cc = *c;
 	uint64_t hlc = c->hlc;
 	int64_t wall = fsy_hlc_wall(&st->hlc);
-	int rc;
+	char cname[37] = "";
+	int rc, wins;
 
 	/* A clock far ahead of the hub's is not trusted: the write is ordered
 	 * as if made now, so setting a laptop clock forward wins nothing. */
@@ -900,7 +868,7 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	}
 
 	if (fsy_tables[c->tbl].flags & FSY_TBL_INSERT_ONLY && cur->found) {
-		if (strcmp(cur->site, dev) == 0 && cur->hlc == hlc)
+		if (cur->site == site && cur->hlc == hlc)
 			return FSY_OK; /* the same write again */
 		if ((rc = pending_flush(st, w)) != FSY_OK)
 			return rc;
@@ -911,10 +879,22 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	/* Concurrent: the current version was written by someone else and
 	 * the device had not pulled it when it pushed. (Never a column
 	 * pending in w: those are the device's own.) */
-	int concurrent = cur->found && strcmp(cur->site, dev) != 0 &&
-	    cur->gseq > cursor;
+	int concurrent = cur->found && cur->site != site && cur->gseq > cursor;
 
-	if (!cur->found || newer(hlc, dev, cur->hlc, cur->site)) {
+	/* (hlc, site) against the current version's: the total order of
+	 * writes, site names deciding a tie of HLCs */
+	if (!cur->found || hlc != cur->hlc) {
+		wins = !cur->found || hlc > cur->hlc;
+	} else {
+		if ((rc = cur_site(st, cur, cname)) != FSY_OK)
+			return rc;
+		wins = strcmp(dev, cname) > 0;
+	}
+	if (concurrent && cname[0] == '\0' &&
+	    (rc = cur_site(st, cur, cname)) != FSY_OK)
+		return rc;
+
+	if (wins) {
 		if (concurrent) {
 			fsy_val_t old;
 			if ((rc = fsy__row_get(st, c->tbl, c->row_id, c->col,
@@ -923,18 +903,18 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 			if (rc == FSY_ENOTFOUND)
 				old.type = FSY_VAL_NULL;
 			if ((rc = record_conflict(st, c, &c->val, hlc, dev, &old,
-			    cur->hlc, cur->site)) != FSY_OK)
+			    cur->hlc, cname)) != FSY_OK)
 				return rc;
 			o->conflicts++;
 		}
 		pending_add(w, c->col, &c->val);
-		cc.hlc = hlc;
-		if ((rc = version_put(st, &cc, hlc, dev, ++*gseq,
-		    cur->found ? cur->gseq : 0)) != FSY_OK)
+		++*gseq;
+		if ((rc = fsy__feed_add(st, *gseq, c->customer_id, c->tbl,
+		    c->row_id, c->col, cur->found ? cur->gseq : 0)) != FSY_OK)
 			return rc;
 		cur->found = 1;
 		cur->hlc = hlc;
-		snprintf(cur->site, sizeof(cur->site), "%s", dev);
+		cur->site = site;
 		cur->gseq = *gseq;
 		o->applied++;
 		return FSY_OK;
@@ -952,7 +932,7 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 			return rc;
 		if (rc == FSY_ENOTFOUND)
 			win.type = FSY_VAL_NULL;
-		if ((rc = record_conflict(st, c, &win, cur->hlc, cur->site,
+		if ((rc = record_conflict(st, c, &win, cur->hlc, cname,
 		    &c->val, hlc, dev)) != FSY_OK)
 			return rc;
 		o->conflicts++;
@@ -1002,10 +982,12 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	 * the reason, for head office to review. */
 	int disq = agent_disqualified(st, conn->agent_id);
 	pending_row_t w;
-	version_t vers[64];
+	int64_t site;
 
 	if (disq < 0)
 		return disq;
+	if ((rc = fsy__site_id(st, conn->device_id, &site)) != FSY_OK)
+		return rc;
 
 	for (uint32_t i = first; i < p->nchanges && rc == FSY_OK;) {
 		/* One run: consecutive changes to the same row. */
@@ -1015,7 +997,7 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 			end++;
 		int tbl = ch[i].tbl;
 		char row_cust[37];
-		int exists = fsy__row_customer(st, tbl, ch[i].row_id, row_cust);
+		int exists = row_load(st, tbl, ch[i].row_id, row_cust, w.v);
 		if (exists < 0)
 			return exists;
 		int creating = 0; /* a new customer made on the device */
@@ -1095,9 +1077,6 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 		w.customer_id = ch[i].customer_id;
 		w.exists = exists;
 		w.n = 0;
-		if (!why && (rc = row_versions(st, tbl, ch[i].row_id,
-		    ch[i].customer_id, vers)) != FSY_OK)
-			return rc;
 		for (uint32_t k = i; k < end && rc == FSY_OK; k++) {
 			const fsy_col_t *col = &fsy_tables[tbl].cols[ch[k].col];
 			if (why)
@@ -1108,8 +1087,8 @@ authorise_and_merge(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 					rc = reject(hub, conn, o, &ch[k], FSY_EREADONLY,
 					    "column is head office's");
 			} else {
-				rc = merge_one(hub, conn, o, &ch[k], p->cursor, gseq,
-				    &vers[ch[k].col], &w);
+				rc = merge_one(hub, conn, o, &ch[k], p->cursor, site,
+				    gseq, &w.v[ch[k].col], &w);
 				if (rc == FSY_OK && tbl == FSY_T_VISIT && !exists &&
 				    k == i) {
 					rc = grow((void **)&o->visits, &o->capvisits,
@@ -1569,19 +1548,6 @@ change_size(const fsy_change_t *c)
 	return 48 + (c->val.type == FSY_VAL_TEXT ? c->val.n : 0);
 }
 
-static int
-read_change(sqlite3_stmt *s, fsy__arena_t *a, fsy_change_t *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->tbl = (uint8_t)sqlite3_column_int(s, 0);
-	c->col = (uint8_t)sqlite3_column_int(s, 1);
-	snprintf(c->row_id, 37, "%s", sqlite3_column_text(s, 2));
-	snprintf(c->customer_id, 37, "%s", sqlite3_column_text(s, 3));
-	fsy_val_from_column(s, 4, &c->val);
-	c->hlc = (uint64_t)sqlite3_column_int64(s, 5);
-	return fsy__val_copy(a, &c->val);
-}
-
 /* Appends the rows of one customer in table t to the snapshot: every
  * column of every row, read from the table itself (one read per row, its
  * columns consecutive so that the device writes each row at once). */
@@ -1804,6 +1770,294 @@ again:
  * walking one customer held in pull_batch's second plan. */
 #define PULL_VERSIONS_PER_CUSTOMER 256
 
+/* The statement reading rows of table t with their versions: the row of
+ * id ?1 (by_customer 0) or every row of customer ?1. Columns: 0 id, 1
+ * customer_id, 2 _v, 3 on the replicated columns. */
+static int
+rows_stmt(fsy_store_t *st, int t, int by_customer, sqlite3_stmt **s)
+{
+	const fsy_table_t *tb = &fsy_tables[t];
+	char sql[1024];
+	size_t len = (size_t)snprintf(sql, sizeof(sql),
+	    "SELECT id, customer_id, _v");
+
+	for (int c = 0; c < tb->ncols && len < sizeof(sql); c++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s",
+		    tb->cols[c].name);
+	if (len < sizeof(sql))
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " FROM %s WHERE %s = ?1", tb->name,
+		    by_customer && t != FSY_T_CUSTOMER ? "customer_id" : "id");
+	if (len >= sizeof(sql))
+		return FSY_ETOOBIG;
+	return fsy_store_stmt(st, sql, s);
+}
+
+/* Decodes the versions of the row at r (rows_stmt's). */
+static int
+rows_versions(fsy_store_t *st, sqlite3_stmt *r, int t, fsy_ver_t *v)
+{
+	if (fsy__vers_decode(sqlite3_column_blob(r, 2), sqlite3_column_bytes(r, 2),
+	    fsy_tables[t].ncols, v) == FSY_OK)
+		return FSY_OK;
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s row %s: versions "
+	    "unreadable", fsy_tables[t].name, (const char *)sqlite3_column_text(r,
+	    0));
+	return FSY_ECORRUPT;
+}
+
+/* Column col of the row at r (rows_stmt's) of table t as change k, with
+ * its version v; gseq kept in k->seq until the batch is sorted. */
+static int
+rows_change(sqlite3_stmt *r, int t, int col, const fsy_ver_t *v,
+    fsy__arena_t *a, fsy_change_t *k)
+{
+	const char *id = (const char *)sqlite3_column_text(r, 0);
+	const char *cust = (const char *)sqlite3_column_text(r, 1);
+
+	memset(k, 0, sizeof(*k));
+	k->tbl = (uint8_t)t;
+	k->col = (uint8_t)col;
+	snprintf(k->row_id, sizeof(k->row_id), "%s", id ? id : "");
+	snprintf(k->customer_id, sizeof(k->customer_id), "%s", cust ? cust : "");
+	fsy_val_from_column(r, 3 + col, &k->val);
+	k->hlc = v->hlc;
+	k->seq = v->gseq;
+	return fsy__val_copy(a, &k->val);
+}
+
+/* The first plan of pull_batch: the feed above floor, in order, kept for
+ * the device's customers; an entry whose version was replaced since is
+ * skipped (its row's version has another gseq). */
+static int
+pull_feed(fsy_hub_t *hub, fsy_hub_conn_t *conn, int64_t floor,
+    int64_t site, uint32_t limit, size_t max_bytes, fsy__arena_t *a,
+    fsy_change_t *ch, uint32_t *np, int64_t *last, int *more)
+{
+	fsy_store_t *st = hub->st;
+	sqlite3_stmt *s, *r = NULL;
+	fsy_ver_t v[FSY_VERS_COLS];
+	char row[37] = "";
+	int rc, rt = -1, have = 0;
+	uint32_t n = 0;
+	size_t bytes = 0;
+
+	rc = fsy_store_stmt(st,
+	    "SELECT f.gseq, f.tbl, f.col, f.row_id FROM col_feed f "
+	    "WHERE f.gseq > ?2 AND EXISTS (SELECT 1 FROM device_scope ds "
+	    "WHERE ds.device_id = ?1 AND ds.customer_id = f.customer_id "
+	    "AND ds.state = 0 AND f.gseq > ds.snap_gseq) ORDER BY f.gseq", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, floor);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t g = sqlite3_column_int64(s, 0);
+		int t = sqlite3_column_int(s, 1), col = sqlite3_column_int(s, 2);
+		const char *id = (const char *)sqlite3_column_text(s, 3);
+		if (!fsy_col_valid(t, col) || id == NULL)
+			continue;
+		/* consecutive entries of one row (a new row's columns) read it
+		 * once */
+		if (t != rt || strcmp(id, row) != 0) {
+			if (r)
+				sqlite3_reset(r);
+			if ((rc = rows_stmt(st, t, 0, &r)) != FSY_OK) {
+				r = NULL;
+				break;
+			}
+			rt = t;
+			snprintf(row, sizeof(row), "%s", id);
+			sqlite3_bind_text(r, 1, row, -1, SQLITE_STATIC);
+			rc = sqlite3_step(r);
+			have = rc == SQLITE_ROW;
+			if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+				rc = fsy_store_err(st, rc);
+				break;
+			}
+			if (have && (rc = rows_versions(st, r, t, v)) != FSY_OK)
+				break;
+		}
+		if (!have || !v[col].found || v[col].gseq != g)
+			continue;
+		if (n == limit || bytes >= max_bytes) {
+			*more = 1;
+			break;
+		}
+		*last = g;
+		/* The device's own winning writes it has already. */
+		if (v[col].site == site)
+			continue;
+		if ((rc = rows_change(r, t, col, &v[col], a, &ch[n])) != FSY_OK)
+			break;
+		ch[n].seq = 0;
+		bytes += change_size(&ch[n]);
+		n++;
+	}
+	if (r)
+		sqlite3_reset(r);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = FSY_OK;
+	else if (rc > 0)
+		rc = fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	*np = n;
+	return rc;
+}
+
+/* Calls fn(arg, r, t, col, version) for every column version above floor
+ * of the device's customers held (each customer's above its snapshot),
+ * but the device's own (site): the walk of pull_batch's second plan. */
+typedef int (*held_fn)(void *arg, sqlite3_stmt *r, int t, int col,
+    const fsy_ver_t *v);
+
+static int
+held_versions(fsy_store_t *st, const fsy_hub_conn_t *conn, int64_t floor,
+    int64_t site, held_fn fn, void *arg)
+{
+	sqlite3_stmt *s, *r;
+	fsy_ver_t v[FSY_VERS_COLS];
+	char cust[37];
+	int rc;
+
+	rc = fsy_store_stmt(st, "SELECT customer_id, snap_gseq FROM "
+	    "device_scope WHERE device_id = ?1 AND state = 0", &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(s, 0);
+		int64_t above = sqlite3_column_int64(s, 1);
+		if (above < floor)
+			above = floor;
+		snprintf(cust, sizeof(cust), "%s", c ? c : "");
+		for (int t = 0; t < FSY_NTABLES && rc == SQLITE_ROW; t++) {
+			if ((rc = rows_stmt(st, t, 1, &r)) != FSY_OK)
+				break;
+			sqlite3_bind_text(r, 1, cust, -1, SQLITE_STATIC);
+			while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
+				if ((rc = rows_versions(st, r, t, v)) != FSY_OK)
+					break;
+				for (int k = 0; k < fsy_tables[t].ncols && rc == FSY_OK;
+				    k++)
+					if (v[k].found && v[k].gseq > above &&
+					    v[k].site != site)
+						rc = fn(arg, r, t, k, &v[k]);
+				if (rc)
+					break;
+				rc = SQLITE_ROW;
+			}
+			sqlite3_reset(r);
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_ROW;
+			else if (rc > 0)
+				rc = fsy_store_err(st, rc);
+		}
+		if (rc != SQLITE_ROW)
+			break;
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return FSY_OK;
+	return rc > 0 ? fsy_store_err(st, rc) : rc;
+}
+
+typedef struct held_walk {
+	int64_t *gseqs;       /* pass 1: every version's gseq */
+	size_t n, cap;
+	int64_t upto;         /* pass 2: the versions up to this gseq */
+	fsy_change_t *ch;
+	uint32_t nch, limit;
+	fsy__arena_t *a;
+} held_walk_t;
+
+static int
+held_count(void *arg, sqlite3_stmt *r, int t, int col, const fsy_ver_t *v)
+{
+	held_walk_t *w = arg;
+
+	(void)r;
+	(void)t;
+	(void)col;
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 4096;
+		int64_t *g = realloc(w->gseqs, nc * sizeof(*g));
+		if (g == NULL)
+			return FSY_ENOMEM;
+		w->gseqs = g;
+		w->cap = nc;
+	}
+	w->gseqs[w->n++] = v->gseq;
+	return FSY_OK;
+}
+
+static int
+held_take(void *arg, sqlite3_stmt *r, int t, int col, const fsy_ver_t *v)
+{
+	held_walk_t *w = arg;
+
+	if (v->gseq > w->upto)
+		return FSY_OK;
+	if (w->nch == w->limit) /* cannot be: upto bounds them */
+		return FSY_EINTERNAL;
+	return rows_change(r, t, col, v, w->a, &w->ch[w->nch++]);
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_change_seq(const void *a, const void *b)
+{
+	return cmp_i64(&((const fsy_change_t *)a)->seq,
+	    &((const fsy_change_t *)b)->seq);
+}
+
+/* The second plan of pull_batch: the versions of the device's customers
+ * held, walked twice: the first pass finds the limit-th smallest gseq, the
+ * second takes the versions up to it, then sorted by gseq. */
+static int
+pull_held(fsy_hub_t *hub, fsy_hub_conn_t *conn, int64_t floor, int64_t site,
+    uint32_t limit, size_t max_bytes, fsy__arena_t *a, fsy_change_t *ch,
+    uint32_t *np, int64_t *last, int *more)
+{
+	held_walk_t w;
+	size_t bytes = 0;
+	uint32_t n;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	rc = held_versions(hub->st, conn, floor, site, held_count, &w);
+	if (rc == FSY_OK && w.n > 0) {
+		qsort(w.gseqs, w.n, sizeof(*w.gseqs), cmp_i64);
+		w.upto = w.n > limit ? w.gseqs[limit - 1] : INT64_MAX;
+		*more = w.n > limit;
+		w.ch = ch;
+		w.limit = limit;
+		w.a = a;
+		rc = held_versions(hub->st, conn, floor, site, held_take, &w);
+	}
+	free(w.gseqs);
+	if (rc)
+		return rc;
+	qsort(ch, w.nch, sizeof(*ch), cmp_change_seq);
+	for (n = 0; n < w.nch; n++) {
+		if (bytes >= max_bytes) {
+			*more = 1;
+			break;
+		}
+		bytes += change_size(&ch[n]);
+		*last = ch[n].seq;
+		ch[n].seq = 0;
+	}
+	*np = n;
+	return FSY_OK;
+}
+
 /* Column changes above the cursor for customers held. */
 static int
 pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
@@ -1811,9 +2065,9 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 {
 	fsy_store_t *st = hub->st;
 	uint32_t limit = hub->limits.max_changes, n = 0;
-	size_t bytes = 0, max_bytes = hub->limits.max_bytes;
+	size_t max_bytes = hub->limits.max_bytes;
 	sqlite3_stmt *s;
-	int64_t g, last = p->cursor, floor = 0, held = 0;
+	int64_t g, last = p->cursor, floor = 0, held = 0, site = 0;
 	int rc, more = 0;
 	fsy_change_t *ch;
 
@@ -1825,16 +2079,19 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 		return rc;
 	if ((ch = hub_changes(hub, limit)) == NULL)
 		return FSY_ENOMEM;
+	/* the device's number as a writer (0, none, when it never wrote) */
+	if ((rc = fsy__store_text_int(st, "SELECT id FROM site WHERE name = ?1",
+	    conn->device_id, &site)) != FSY_OK)
+		return rc;
 	/* Two plans for one result, chosen by what each would read. Walk
-	 * the versions newer than what the device has (its cursor, or the
-	 * oldest snapshot it holds when that is newer — a laptop just
-	 * filled) in gseq order, keeping the device's customers: a cost that
-	 * follows every change in the hub since then. Or walk the device's
-	 * customers (their versions lie together) and sort what is newer: a
-	 * cost that follows the size of its book. The first suits a laptop
-	 * syncing often in a quiet hub; the second a laptop back after months,
-	 * or every laptop of a burst, which otherwise would each walk what
-	 * all the others just pushed. */
+	 * the feed above what the device has (its cursor, or the oldest
+	 * snapshot it holds when that is newer — a laptop just filled),
+	 * keeping the device's customers: a cost that follows every change
+	 * in the hub since then. Or walk the device's customers' rows and
+	 * sort what is newer: a cost that follows the size of its book. The
+	 * first suits a laptop syncing often in a quiet hub; the second a
+	 * laptop back after months, or every laptop of a burst, which
+	 * otherwise would each walk what all the others just pushed. */
 	rc = fsy_store_stmt(st, "SELECT count(*), ifnull(min(snap_gseq), 0) "
 	    "FROM device_scope WHERE device_id = ? AND state = 0", &s);
 	if (rc)
@@ -1848,53 +2105,18 @@ pull_batch(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	sqlite3_reset(s);
 	if (rc)
 		return rc;
-	if (floor < p->cursor)
-		floor = p->cursor;
-	if (g - floor <= held * PULL_VERSIONS_PER_CUSTOMER)
-		rc = fsy_store_stmt(st,
-		    "SELECT cv.tbl, cv.col, cv.row_id, cv.customer_id, cv.val, "
-		    "cv.hlc, cv.gseq, cv.site FROM col_feed f JOIN col_version cv "
-		    "ON cv.customer_id = f.customer_id AND cv.tbl = f.tbl AND "
-		    "cv.row_id = f.row_id AND cv.col = f.col AND cv.gseq = f.gseq "
-		    "WHERE f.gseq > ?2 AND EXISTS (SELECT 1 FROM device_scope ds "
-		    "WHERE ds.device_id = ?1 AND ds.customer_id = f.customer_id "
-		    "AND ds.state = 0 AND f.gseq > ds.snap_gseq) ORDER BY f.gseq",
-		    &s);
-	else
-		rc = fsy_store_stmt(st,
-		    "SELECT cv.tbl, cv.col, cv.row_id, cv.customer_id, cv.val, "
-		    "cv.hlc, cv.gseq, cv.site FROM device_scope ds JOIN "
-		    "col_version cv ON cv.customer_id = ds.customer_id "
-		    "WHERE ds.device_id = ?1 AND ds.state = 0 AND cv.gseq > ?2 "
-		    "AND cv.gseq > ds.snap_gseq ORDER BY cv.gseq", &s);
-	if (rc)
-		return rc;
 	/* floor, not the cursor: what lies at or below the oldest snapshot
 	 * held is in every held customer's snapshot already (the result is
 	 * the same; a new laptop's first BATCH no longer walks every version
 	 * in the hub). */
-	sqlite3_bind_text(s, 1, conn->device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, floor);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *site = (const char *)sqlite3_column_text(s, 7);
-		if (n == limit || bytes >= max_bytes) {
-			more = 1;
-			break;
-		}
-		last = sqlite3_column_int64(s, 6);
-		/* The device's own winning writes it has already. */
-		if (site && strcmp(site, conn->device_id) == 0)
-			continue;
-		if ((rc = read_change(s, a, &ch[n])) != FSY_OK)
-			break;
-		bytes += change_size(&ch[n]);
-		n++;
-	}
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		rc = FSY_OK;
-	else if (rc > 0)
-		rc = fsy_store_err(st, rc);
-	sqlite3_reset(s);
+	if (floor < p->cursor)
+		floor = p->cursor;
+	if (g - floor <= held * PULL_VERSIONS_PER_CUSTOMER)
+		rc = pull_feed(hub, conn, floor, site, limit, max_bytes, a, ch, &n,
+		    &last, &more);
+	else
+		rc = pull_held(hub, conn, floor, site, limit, max_bytes, a, ch, &n,
+		    &last, &more);
 	if (rc)
 		return rc;
 	m->type = FSY_MSG_BATCH;

@@ -165,11 +165,11 @@ param(char buf[8], int n)
 
 /* Builds and runs one statement of fsy__row_write: kind 'U' an UPDATE,
  * 'I' an INSERT, 'A' an INSERT ... ON CONFLICT DO UPDATE. ?1 id, ?2
- * customer_id, ?3.. the values. */
+ * customer_id, ?3.. the values, then _v when v is not NULL. */
 static int
 row_stmt(fsy_store_t *st, int kind, int tbl, const char *row_id,
     const char *customer_id, int n, const int *cols,
-    const fsy_val_t *const *vals)
+    const fsy_val_t *const *vals, const void *v, int vlen)
 {
 	const fsy_table_t *tb = &fsy_tables[tbl];
 	char sql[4096], p[8];
@@ -184,6 +184,9 @@ row_stmt(fsy_store_t *st, int kind, int tbl, const char *row_id,
 			rc = sql_add(sql, sizeof(sql), &len, i ? ", " : "",
 			    tb->cols[cols[i]].name, " = ", param(p, i + 3),
 			    (const char *)NULL);
+		if (rc == FSY_OK && v)
+			rc = sql_add(sql, sizeof(sql), &len, ", _v = ",
+			    param(p, n + 3), (const char *)NULL);
 		if (rc == FSY_OK)
 			rc = sql_add(sql, sizeof(sql), &len, " WHERE id = ?1",
 			    (const char *)NULL);
@@ -193,10 +196,12 @@ row_stmt(fsy_store_t *st, int kind, int tbl, const char *row_id,
 		for (int i = 0; i < n && rc == FSY_OK; i++)
 			rc = sql_add(sql, sizeof(sql), &len, ", ",
 			    tb->cols[cols[i]].name, (const char *)NULL);
+		if (rc == FSY_OK && v)
+			rc = sql_add(sql, sizeof(sql), &len, ", _v", (const char *)NULL);
 		if (rc == FSY_OK)
 			rc = sql_add(sql, sizeof(sql), &len, ") VALUES (?1, ?2",
 			    (const char *)NULL);
-		for (int i = 0; i < n && rc == FSY_OK; i++)
+		for (int i = 0; i < n + (v != NULL) && rc == FSY_OK; i++)
 			rc = sql_add(sql, sizeof(sql), &len, ", ", param(p, i + 3),
 			    (const char *)NULL);
 		if (rc == FSY_OK)
@@ -208,6 +213,9 @@ row_stmt(fsy_store_t *st, int kind, int tbl, const char *row_id,
 				rc = sql_add(sql, sizeof(sql), &len, i ? ", " : "",
 				    tb->cols[cols[i]].name, " = excluded.",
 				    tb->cols[cols[i]].name, (const char *)NULL);
+			if (rc == FSY_OK && v)
+				rc = sql_add(sql, sizeof(sql), &len, ", _v = excluded._v",
+				    (const char *)NULL);
 		}
 	}
 	if (rc != FSY_OK || (rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
@@ -217,6 +225,8 @@ row_stmt(fsy_store_t *st, int kind, int tbl, const char *row_id,
 		sqlite3_bind_text(s, 2, customer_id, -1, SQLITE_STATIC);
 	for (int i = 0; i < n; i++)
 		fsy_val_bind(s, i + 3, vals[i]);
+	if (v)
+		sqlite3_bind_blob(s, n + 3, v, vlen, SQLITE_STATIC);
 	rc = fsy_store_err(st, sqlite3_step(s));
 	sqlite3_reset(s);
 	return rc;
@@ -226,6 +236,15 @@ int
 fsy__row_write(fsy_store_t *st, int tbl, const char *row_id,
     const char *customer_id, int n, const int *cols,
     const fsy_val_t *const *vals, int exists)
+{
+	return fsy__row_write_v(st, tbl, row_id, customer_id, n, cols, vals,
+	    exists, NULL, 0);
+}
+
+int
+fsy__row_write_v(fsy_store_t *st, int tbl, const char *row_id,
+    const char *customer_id, int n, const int *cols,
+    const fsy_val_t *const *vals, int exists, const void *v, int vlen)
 {
 	uint64_t seen = 0;
 	int rc;
@@ -240,13 +259,16 @@ fsy__row_write(fsy_store_t *st, int tbl, const char *row_id,
 		seen |= UINT64_C(1) << cols[i];
 	}
 	if (exists == 0)
-		return row_stmt(st, 'I', tbl, row_id, customer_id, n, cols, vals);
+		return row_stmt(st, 'I', tbl, row_id, customer_id, n, cols, vals,
+		    v, vlen);
 	if (exists < 0 && n == fsy_tables[tbl].ncols)
-		return row_stmt(st, 'A', tbl, row_id, customer_id, n, cols, vals);
-	rc = row_stmt(st, 'U', tbl, row_id, customer_id, n, cols, vals);
+		return row_stmt(st, 'A', tbl, row_id, customer_id, n, cols, vals,
+		    v, vlen);
+	rc = row_stmt(st, 'U', tbl, row_id, customer_id, n, cols, vals, v, vlen);
 	if (rc != FSY_OK || sqlite3_changes(st->db) > 0)
 		return rc;
-	return row_stmt(st, 'I', tbl, row_id, customer_id, n, cols, vals);
+	return row_stmt(st, 'I', tbl, row_id, customer_id, n, cols, vals, v,
+	    vlen);
 }
 
 int

@@ -25,6 +25,12 @@ int fsy__row_write(fsy_store_t *st, int tbl, const char *row_id,
     const char *customer_id, int n, const int *cols,
     const fsy_val_t *const *vals, int exists);
 
+/* As fsy__row_write, on head office, with the row's versions: _v gets the
+ * vlen bytes at v (vers.h) in the same statement. */
+int fsy__row_write_v(fsy_store_t *st, int tbl, const char *row_id,
+    const char *customer_id, int n, const int *cols,
+    const fsy_val_t *const *vals, int exists, const void *v, int vlen);
+
 /* Returns 1 if the row exists, its customer_id copied into cust (37
  * bytes), 0 if not (cust ""), or a negative FSY_E* code. */
 int fsy__row_customer(fsy_store_t *st, int tbl, const char *row_id,

@@ -7,6 +7,7 @@
 
 #include "store_int.h"
 #include "tables.h"
+#include "vers.h"
 
 static const uint8_t zero_hash[32];
 
@@ -414,12 +415,13 @@ fsy__feed_add(fsy_store_t *st, int64_t gseq, const char *cust, int tbl,
 {
 	sqlite3_stmt *s;
 	int rc = fsy_store_stmt(st, "INSERT INTO col_feed(tbl, row_id, col, "
-	    "customer_id, gseq) VALUES (?1, ?2, ?3, ?4, ?5)", &s);
+	    "customer_id, gseq, clk) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s);
 
 	if (rc)
 		return rc;
 	bind_col_key(s, tbl, row, col, cust);
 	sqlite3_bind_int64(s, 5, gseq);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)st->hlc.last);
 	rc = fsy_store_err(st, sqlite3_step(s));
 	sqlite3_reset(s);
 	if (rc != FSY_OK || old_gseq == 0)
@@ -436,6 +438,66 @@ fsy__feed_add(fsy_store_t *st, int64_t gseq, const char *cust, int tbl,
 }
 
 int
+fsy__site_id(fsy_store_t *st, const char *name, int64_t *id)
+{
+	int rc;
+
+	*id = 0;
+	rc = fsy__store_text_int(st, "SELECT id FROM site WHERE name = ?1", name,
+	    id);
+	if (rc == FSY_OK && *id == 0 && (rc = fsy__store_text_int(st,
+	    "INSERT INTO site(name) VALUES (?1)", name, NULL)) == FSY_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return rc;
+}
+
+int
+fsy__site_name(fsy_store_t *st, int64_t id, char *buf, size_t len)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, "SELECT name FROM site WHERE id = ?", &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+	else if (len)
+		buf[0] = '\0';
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Steps s once; *out (if not NULL) gets column 0 of its row, 0 when
+ * none (fsy__store_int and fsy__store_text_int). */
+static int
+step_int(fsy_store_t *st, sqlite3_stmt *s, int64_t *out)
+{
+	int rc = sqlite3_step(s);
+
+	if (out)
+		*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int
+fsy__store_text_int(fsy_store_t *st, const char *sql, const char *arg,
+    int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc = fsy_store_stmt(st, sql, &s);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	return step_int(st, s, out);
+}
+
+int
 fsy__store_int(fsy_store_t *st, const char *sql, int64_t arg, int64_t *out)
 {
 	sqlite3_stmt *s;
@@ -445,12 +507,7 @@ fsy__store_int(fsy_store_t *st, const char *sql, int64_t arg, int64_t *out)
 		return rc;
 	if (sqlite3_bind_parameter_count(s) > 0)
 		sqlite3_bind_int64(s, 1, arg);
-	rc = sqlite3_step(s);
-	if (out)
-		*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FSY_OK : fsy_store_err(st, rc);
-	sqlite3_reset(s);
-	return rc;
+	return step_int(st, s, out);
 }
 
 int
@@ -482,72 +539,87 @@ fsy_store_prune(fsy_store_t *st, int64_t max, int64_t *left)
 	return rc;
 }
 
-/* Hub: the column's new winning version, with the next global sequence
- * (the feed's last + 1), and its feed entry. */
+/* Hub: the columns in mask of row (tbl, row, cust), just written by head
+ * office, get new versions in v: the next global sequences (the feed's
+ * last + 1 on) and their feed entries. */
 static int
 capture_hub(fsy_store_t *st, int tbl, const char *row, const char *cust,
-    int col, sqlite3_value *sv)
+    uint64_t mask, fsy_ver_t *v)
 {
-	sqlite3_stmt *s;
-	int64_t gseq = 0, old = 0;
-	int rc;
+	int64_t gseq = 0;
+	int rc = fsy__store_int(st, "SELECT ifnull(max(gseq), 0) FROM col_feed",
+	    0, &gseq);
 
-	rc = fsy_store_stmt(st,
-	    "SELECT ifnull((SELECT gseq FROM col_version WHERE customer_id = ?4 "
-	    "AND tbl = ?1 AND row_id = ?2 AND col = ?3), 0), "
-	    "(SELECT ifnull(max(gseq), 0) + 1 FROM col_feed)", &s);
-	if (rc)
-		return rc;
-	bind_col_key(s, tbl, row, col, cust);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		old = sqlite3_column_int64(s, 0);
-		gseq = sqlite3_column_int64(s, 1);
+	for (int c = 0; c < fsy_tables[tbl].ncols && rc == FSY_OK; c++) {
+		if (!(mask >> c & 1))
+			continue;
+		int64_t old = v[c].found ? v[c].gseq : 0;
+		v[c].found = 1;
+		v[c].hlc = fsy_hlc_tick(&st->hlc);
+		v[c].gseq = ++gseq;
+		v[c].site = st->site_id;
+		rc = fsy__feed_add(st, gseq, cust, tbl, row, c, old);
+		if (rc != FSY_OK || tbl != FSY_T_CUSTOMER ||
+		    c != fsy_col_find(FSY_T_CUSTOMER, "owner_agent_id"))
+			continue;
+		/* The last change of owner: a laptop's scope needs comparing
+		 * with who owns what only when one happened since it was last
+		 * settled (hub.c scope_unsettled). */
+		sqlite3_stmt *s;
+		rc = fsy_store_stmt(st, "INSERT INTO meta(key, value) VALUES "
+		    "('owner_gseq', ?) ON CONFLICT(key) DO UPDATE SET value = "
+		    "excluded.value", &s);
+		if (rc)
+			break;
+		sqlite3_bind_int64(s, 1, gseq);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
 	}
-	rc = rc == SQLITE_ROW ? FSY_OK : fsy_store_err(st, rc);
-	sqlite3_reset(s);
-	if (rc)
-		return rc;
-	rc = fsy_store_stmt(st,
-	    "INSERT INTO col_version(tbl, row_id, col, customer_id, val, hlc, "
-	    "site, gseq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-	    "ON CONFLICT(customer_id, tbl, row_id, col) DO UPDATE SET "
-	    "val = excluded.val, hlc = excluded.hlc, site = excluded.site, "
-	    "gseq = excluded.gseq",
-	    &s);
-	if (rc)
-		return rc;
-	bind_col_key(s, tbl, row, col, cust);
-	sqlite3_bind_value(s, 5, sv);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)fsy_hlc_tick(&st->hlc));
-	sqlite3_bind_text(s, 7, st->site, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 8, gseq);
-	rc = fsy_store_err(st, sqlite3_step(s));
-	sqlite3_reset(s);
-	if (rc == FSY_OK)
-		rc = fsy__feed_add(st, gseq, cust, tbl, row, col, old);
-	if (rc != FSY_OK || tbl != FSY_T_CUSTOMER ||
-	    col != fsy_col_find(FSY_T_CUSTOMER, "owner_agent_id"))
-		return rc;
-	/* The last change of owner: a laptop's scope needs comparing with
-	 * who owns what only when one happened since it was last settled
-	 * (hub.c scope_unsettled). */
-	rc = fsy_store_stmt(st, "INSERT INTO meta(key, value) VALUES "
-	    "('owner_gseq', ?) ON CONFLICT(key) DO UPDATE SET value = "
-	    "excluded.value", &s);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(s, 1, gseq);
-	rc = fsy_store_err(st, sqlite3_step(s));
-	sqlite3_reset(s);
 	return rc;
 }
 
-/* fsy_capture(tbl, row_id, customer_id, col, value), called by triggers. */
+/* What cannot travel is refused when written, not when sent: NULL when
+ * row, cust and value v of column col may be captured, else why (in
+ * msg). */
+static const char *
+capture_refused(int tbl, int col, const char *row, const char *cust,
+    sqlite3_value *v, char msg[160])
+{
+	if (!fsy_uuid_valid(row) || !fsy_uuid_valid(cust)) {
+		snprintf(msg, 160, "%s: id '%.40s' is not a lower-case UUID",
+		    fsy_tables[tbl].name, fsy_uuid_valid(row) ? cust : row);
+		return msg;
+	}
+	if (sqlite3_value_type(v) == SQLITE_BLOB ||
+	    sqlite3_value_type(v) == SQLITE_FLOAT ||
+	    sqlite3_value_bytes(v) > FSY_VAL_MAX_TEXT) {
+		snprintf(msg, 160, "%s.%s: value must be text of at most "
+		    "%d bytes or an integer", fsy_tables[tbl].name,
+		    fsy_tables[tbl].cols[col].name, FSY_VAL_MAX_TEXT);
+		return msg;
+	}
+	return NULL;
+}
+
+static void
+result_rc(sqlite3_context *ctx, fsy_store_t *st, int rc)
+{
+	if (rc == FSY_EFULL)
+		sqlite3_result_error_code(ctx, SQLITE_FULL);
+	else if (rc == FSY_ENOMEM)
+		sqlite3_result_error_nomem(ctx);
+	else
+		sqlite3_result_error(ctx, st->errmsg, -1);
+}
+
+/* fsy_capture(tbl, row_id, customer_id, col, value), called by a laptop's
+ * triggers. */
 static void
 sql_capture(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	fsy_store_t *st = sqlite3_user_data(ctx);
-	const char *row, *cust;
+	const char *row, *cust, *why;
+	char msg[160];
 	int tbl, col, rc;
 
 	(void)argc;
@@ -555,38 +627,148 @@ sql_capture(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	row = (const char *)sqlite3_value_text(argv[1]);
 	cust = (const char *)sqlite3_value_text(argv[2]);
 	col = sqlite3_value_int(argv[3]);
-	if (!fsy_col_valid(tbl, col) || row == NULL || cust == NULL) {
+	if (!fsy_col_valid(tbl, col) || row == NULL || cust == NULL ||
+	    st->role != FSY_ROLE_AGENT) {
 		sqlite3_result_error(ctx, "fsy_capture: bad arguments", -1);
 		return;
 	}
-	/* What cannot travel is refused when written, not when sent. */
-	if (!fsy_uuid_valid(row) || !fsy_uuid_valid(cust)) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "%s: id '%.40s' is not a lower-case UUID",
-		    fsy_tables[tbl].name, fsy_uuid_valid(row) ? cust : row);
-		sqlite3_result_error(ctx, msg, -1);
+	if ((why = capture_refused(tbl, col, row, cust, argv[4], msg)) != NULL) {
+		sqlite3_result_error(ctx, why, -1);
 		return;
 	}
-	if (sqlite3_value_type(argv[4]) == SQLITE_BLOB ||
-	    sqlite3_value_type(argv[4]) == SQLITE_FLOAT ||
-	    sqlite3_value_bytes(argv[4]) > FSY_VAL_MAX_TEXT) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "%s.%s: value must be text of at most "
-		    "%d bytes or an integer", fsy_tables[tbl].name,
-		    fsy_tables[tbl].cols[col].name, FSY_VAL_MAX_TEXT);
-		sqlite3_result_error(ctx, msg, -1);
-		return;
-	}
-	rc = st->role == FSY_ROLE_HUB ? capture_hub(st, tbl, row, cust, col, argv[4])
-	                              : capture_agent(st, tbl, row, cust, col, argv[4]);
-	if (rc == FSY_EFULL)
-		sqlite3_result_error_code(ctx, SQLITE_FULL);
-	else if (rc == FSY_ENOMEM)
-		sqlite3_result_error_nomem(ctx);
-	else if (rc)
-		sqlite3_result_error(ctx, st->errmsg, -1);
+	if ((rc = capture_agent(st, tbl, row, cust, col, argv[4])) != FSY_OK)
+		result_rc(ctx, st, rc);
 	else
 		sqlite3_result_null(ctx);
+}
+
+/* fsy_vcap(_v, tbl, row_id, customer_id, mask, value0, value1, ...),
+ * called by head office's triggers: the row's versions with a new one for
+ * each column in mask (bit c: column c was written), whose values follow. */
+static void
+sql_vcap(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	fsy_store_t *st = sqlite3_user_data(ctx);
+	fsy_ver_t v[FSY_VERS_COLS];
+	uint8_t out[FSY_VERS_MAX];
+	const char *row, *cust, *why;
+	char msg[160];
+	uint64_t mask;
+	int tbl, rc;
+
+	tbl = sqlite3_value_int(argv[1]);
+	row = (const char *)sqlite3_value_text(argv[2]);
+	cust = (const char *)sqlite3_value_text(argv[3]);
+	mask = (uint64_t)sqlite3_value_int64(argv[4]);
+	if (tbl < 0 || tbl >= FSY_NTABLES || row == NULL || cust == NULL ||
+	    argc != 5 + fsy_tables[tbl].ncols || st->role != FSY_ROLE_HUB) {
+		sqlite3_result_error(ctx, "fsy_vcap: bad arguments", -1);
+		return;
+	}
+	if (mask == 0) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	for (int c = 0; c < fsy_tables[tbl].ncols; c++)
+		if (mask >> c & 1 &&
+		    (why = capture_refused(tbl, c, row, cust, argv[5 + c], msg))) {
+			sqlite3_result_error(ctx, why, -1);
+			return;
+		}
+	if (fsy__vers_decode(sqlite3_value_blob(argv[0]),
+	    sqlite3_value_bytes(argv[0]), fsy_tables[tbl].ncols, v) != FSY_OK) {
+		snprintf(msg, sizeof(msg), "%s row %s: versions unreadable",
+		    fsy_tables[tbl].name, row);
+		sqlite3_result_error(ctx, msg, -1);
+		return;
+	}
+	if ((rc = capture_hub(st, tbl, row, cust, mask, v)) != FSY_OK) {
+		result_rc(ctx, st, rc);
+		return;
+	}
+	sqlite3_result_blob(ctx, out, (int)fsy__vers_encode(v,
+	    fsy_tables[tbl].ncols, out), SQLITE_TRANSIENT);
+}
+
+/* fsy_vpack(col, hlc, site, gseq), an aggregate: the _v of a row from
+ * its versions (the migration from col_version, the benchmark's fill). */
+static void
+sql_vpack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	fsy_ver_t *v = sqlite3_aggregate_context(ctx,
+	    (int)sizeof(fsy_ver_t) * FSY_VERS_COLS);
+	int col = sqlite3_value_int(argv[0]);
+
+	(void)argc;
+	if (v == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (col < 0 || col >= FSY_VERS_COLS || sqlite3_value_int64(argv[3]) <= 0) {
+		sqlite3_result_error(ctx, "fsy_vpack: bad version", -1);
+		return;
+	}
+	v[col].found = 1;
+	v[col].hlc = (uint64_t)sqlite3_value_int64(argv[1]);
+	v[col].site = sqlite3_value_int64(argv[2]);
+	v[col].gseq = sqlite3_value_int64(argv[3]);
+}
+
+static void
+sql_vpack_final(sqlite3_context *ctx)
+{
+	fsy_ver_t *v = sqlite3_aggregate_context(ctx, 0);
+	uint8_t out[FSY_VERS_MAX];
+	size_t n;
+
+	if (v == NULL || (n = fsy__vers_encode(v, FSY_VERS_COLS, out)) == 0)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_blob(ctx, out, (int)n, SQLITE_TRANSIENT);
+}
+
+/* fsy_versions(_v): the versions as JSON, [[col, hlc, site, gseq], ...]
+ * (the col_version view, for tools and tests). */
+static void
+sql_versions(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	fsy_ver_t v[FSY_VERS_COLS];
+	char buf[FSY_VERS_COLS * 80 + 4];
+	size_t len = 0;
+
+	(void)argc;
+	if (fsy__vers_decode(sqlite3_value_blob(argv[0]),
+	    sqlite3_value_bytes(argv[0]), FSY_VERS_COLS, v) != FSY_OK) {
+		sqlite3_result_error(ctx, "fsy_versions: versions unreadable", -1);
+		return;
+	}
+	buf[len++] = '[';
+	for (int c = 0; c < FSY_VERS_COLS; c++)
+		if (v[c].found)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			    "%s[%d,%llu,%lld,%lld]", len > 1 ? "," : "", c,
+			    (unsigned long long)v[c].hlc, (long long)v[c].site,
+			    (long long)v[c].gseq);
+	buf[len++] = ']';
+	sqlite3_result_text(ctx, buf, (int)len, SQLITE_TRANSIENT);
+}
+
+/* fsy_vcount(_v): how many columns have a version. */
+static void
+sql_vcount(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	fsy_ver_t v[FSY_VERS_COLS];
+	int n = 0;
+
+	(void)argc;
+	if (fsy__vers_decode(sqlite3_value_blob(argv[0]),
+	    sqlite3_value_bytes(argv[0]), FSY_VERS_COLS, v) != FSY_OK) {
+		sqlite3_result_error(ctx, "fsy_vcount: versions unreadable", -1);
+		return;
+	}
+	for (int c = 0; c < FSY_VERS_COLS; c++)
+		n += v[c].found;
+	sqlite3_result_int(ctx, n);
 }
 
 /* Appends to buf (capacity cap), failing on overflow. */
@@ -644,6 +826,40 @@ trigger_current(fsy_store_t *st, const char *sql, size_t len)
 	return same;
 }
 
+/* Head office's capture trigger of table t (upd: on update, else on
+ * insert): one statement that gives the row's written columns (changed
+ * or, when inserted, not NULL) new versions in its _v (fsy_vcap). */
+static int
+hub_trigger(fsy_store_t *st, int t, int upd, char *buf, size_t cap)
+{
+	const fsy_table_t *tb = &fsy_tables[t];
+	const char *k = upd ? "upd" : "ins";
+	size_t len = 0;
+	int rc = cat(buf, cap, &len,
+	    "DROP TRIGGER IF EXISTS fsy_cap_%s_%s;"
+	    "CREATE TRIGGER fsy_cap_%s_%s AFTER %s ON %s "
+	    "WHEN fsy_capturing() BEGIN\n UPDATE %s SET _v = fsy_vcap(_v, %d, "
+	    "new.id, new.customer_id, 0", tb->name, k, tb->name, k,
+	    upd ? "UPDATE" : "INSERT", tb->name, tb->name, t);
+
+	for (int c = 0; c < tb->ncols && rc == FSY_OK; c++) {
+		const char *cn = tb->cols[c].name;
+		if (upd)
+			rc = cat(buf, cap, &len, " | ((old.%s IS NOT new.%s) << %d)",
+			    cn, cn, c);
+		else
+			rc = cat(buf, cap, &len, " | ((new.%s IS NOT NULL) << %d)",
+			    cn, c);
+	}
+	for (int c = 0; c < tb->ncols && rc == FSY_OK; c++)
+		rc = cat(buf, cap, &len, ", new.%s", tb->cols[c].name);
+	if (rc == FSY_OK)
+		rc = cat(buf, cap, &len, ") WHERE rowid = new.rowid;\nEND;");
+	if (rc == FSY_OK && !trigger_current(st, buf, len))
+		rc = fsy_store_exec(st, buf);
+	return rc;
+}
+
 static int
 install_triggers(fsy_store_t *st)
 {
@@ -653,6 +869,10 @@ install_triggers(fsy_store_t *st)
 	for (int t = 0; t < FSY_NTABLES && rc == FSY_OK; t++) {
 		const fsy_table_t *tb = &fsy_tables[t];
 		for (int upd = 0; upd < 2 && rc == FSY_OK; upd++) {
+			if (st->role == FSY_ROLE_HUB) {
+				rc = hub_trigger(st, t, upd, buf, sizeof(buf));
+				continue;
+			}
 			size_t len = 0;
 			rc = cat(buf, sizeof(buf), &len,
 			    "DROP TRIGGER IF EXISTS fsy_cap_%s_%s;"
@@ -691,6 +911,34 @@ install_triggers(fsy_store_t *st)
 		}
 	}
 	return rc;
+}
+
+/* Head office: the temporary view col_version(tbl, row_id, col,
+ * customer_id, val, hlc, site, gseq), one row per column version, read
+ * from the rows' _v: what the table of that name held before 0007, for
+ * tools and tests (the engine reads _v itself). */
+static int
+version_view(fsy_store_t *st)
+{
+	static char buf[16384];
+	size_t len = 0;
+	int rc = cat(buf, sizeof(buf), &len, "CREATE TEMP VIEW IF NOT EXISTS "
+	    "col_version(tbl, row_id, col, customer_id, val, hlc, site, gseq) "
+	    "AS ");
+
+	for (int t = 0; t < FSY_NTABLES && rc == FSY_OK; t++) {
+		const fsy_table_t *tb = &fsy_tables[t];
+		rc = cat(buf, sizeof(buf), &len, "%sSELECT %d, r.id, j.value->>0, "
+		    "r.customer_id, CASE j.value->>0", t ? " UNION ALL " : "", t);
+		for (int c = 0; c < tb->ncols && rc == FSY_OK; c++)
+			rc = cat(buf, sizeof(buf), &len, " WHEN %d THEN r.%s", c,
+			    tb->cols[c].name);
+		if (rc == FSY_OK)
+			rc = cat(buf, sizeof(buf), &len, " END, j.value->>1, s.name, "
+			    "j.value->>3 FROM main.%s r, json_each(fsy_versions(r._v)) "
+			    "j JOIN main.site s ON s.id = j.value->>2", tb->name);
+	}
+	return rc == FSY_OK ? fsy_store_exec(st, buf) : rc;
 }
 
 /* ---- open / migrate ------------------------------------------------------ */
@@ -796,9 +1044,11 @@ identify(fsy_store_t *st, const char *site)
 	/* The clock resumes from the largest HLC this database has seen. */
 	if (fsy_store_meta_int(st, "hlc", &stored_hlc) == FSY_OK)
 		last = (uint64_t)stored_hlc;
+	/* (head office: the feed's last entry holds its clock then) */
 	rc = sqlite3_prepare_v2(st->db,
-	    st->role == FSY_ROLE_HUB ? "SELECT max(hlc) FROM col_version"
-	                             : "SELECT max(hlc) FROM change_log",
+	    st->role == FSY_ROLE_HUB
+	    ? "SELECT clk FROM col_feed ORDER BY gseq DESC LIMIT 1"
+	    : "SELECT max(hlc) FROM change_log",
 	    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return fsy_store_err(st, rc);
@@ -807,6 +1057,8 @@ identify(fsy_store_t *st, const char *site)
 		last = (uint64_t)sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	fsy_hlc_init(&st->hlc, last);
+	if (st->role == FSY_ROLE_HUB)
+		return fsy__site_id(st, st->site, &st->site_id);
 	return FSY_OK;
 }
 
@@ -1022,6 +1274,18 @@ fsy_store_open(const char *path, fsy_role_t role, const char *site,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(st->db, "fsy_capture", 5,
 		    SQLITE_UTF8, st, sql_capture, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(st->db, "fsy_vcap", -1,
+		    SQLITE_UTF8, st, sql_vcap, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(st->db, "fsy_vpack", 4,
+		    SQLITE_UTF8, st, NULL, sql_vpack_step, sql_vpack_final);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(st->db, "fsy_versions", 1,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC, st, sql_versions, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(st->db, "fsy_vcount", 1,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC, st, sql_vcount, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		rc = fsy_store_err(st, rc);
 		goto fail;
@@ -1053,6 +1317,8 @@ fsy_store_open(const char *path, fsy_role_t role, const char *site,
 	rc = identify(st, site);
 	if (rc == FSY_OK)
 		rc = install_triggers(st);
+	if (rc == FSY_OK && role == FSY_ROLE_HUB)
+		rc = version_view(st);
 	if (rc == FSY_OK)
 		rc = fsy_store_commit(st);
 	if (rc != FSY_OK) {

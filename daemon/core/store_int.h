@@ -15,6 +15,8 @@ struct fsy_store {
 	sqlite3 *db;                      /* the connection */
 	fsy_role_t role;                  /* agent replica or hub */
 	char site[FSY_UUID_STRLEN + 1];   /* this database's site id */
+	int64_t site_id;                  /* head office: its number in the
+	                                     site table (0007) */
 	fsy_hlc_t hlc;                    /* this site's clock */
 	int capture;                      /* 1: capture local writes */
 	char errmsg[256];                 /* last SQLite error message */
@@ -44,6 +46,17 @@ void fsy__store_wal_bounds(fsy_store_t *st, int bg, int busy);
  * when none. FSY_OK or the store's error. */
 int fsy__store_int(fsy_store_t *st, const char *sql, int64_t arg,
     int64_t *out);
+
+/* As fsy__store_int, with ?1 the text arg. */
+int fsy__store_text_int(fsy_store_t *st, const char *sql, const char *arg,
+    int64_t *out);
+
+/* Head office: *id gets the number of site name (a device id or head
+ * office's site) in the site table, added when new. */
+int fsy__site_id(fsy_store_t *st, const char *name, int64_t *id);
+
+/* Head office: the name of site id into buf ("" when unknown). */
+int fsy__site_name(fsy_store_t *st, int64_t id, char *buf, size_t len);
 
 /* Head office: appends the feed entry of version gseq of (tbl, row, col),
  * and lists old_gseq, the version it replaced (0: none), for pruning. */
