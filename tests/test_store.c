@@ -8,6 +8,7 @@
 #include "store_int.h"
 #include "tables.h"
 #include "util.h"
+#include "vers.h"
 
 static void
 test_open_migrates_and_reopens(void **state)
@@ -488,6 +489,104 @@ test_hub_checkpoint_thread(void **state)
 	fsy_store_close(st);
 }
 
+/* The versions kept in a row (vers.h): what is encoded decodes the same,
+ * and anything else is refused whole. */
+static void
+test_vers_codec(void **state)
+{
+	(void)state;
+	fsy_ver_t v[FSY_VERS_COLS], w[FSY_VERS_COLS];
+	uint8_t b[FSY_VERS_MAX], bad[FSY_VERS_MAX];
+	size_t n;
+
+	memset(v, 0, sizeof(v));
+	assert_int_equal(fsy__vers_encode(v, 24, b), 0);
+	assert_int_equal(fsy__vers_decode(NULL, 0, 24, w), FSY_OK);
+	assert_int_equal(w[0].found, 0);
+	v[0] = (fsy_ver_t){1, UINT64_C(0x0123456789abcdef), 1, 1};
+	v[5] = (fsy_ver_t){1, 42, INT64_C(5000000000), 300};
+	v[23] = (fsy_ver_t){1, UINT64_MAX, INT64_MAX, INT64_MAX};
+	n = fsy__vers_encode(v, 24, b);
+	assert_true(n > 0 && n <= FSY_VERS_MAX);
+	assert_int_equal(fsy__vers_decode(b, (int)n, 24, w), FSY_OK);
+	for (int c = 0; c < 24; c++) {
+		assert_int_equal(w[c].found, v[c].found);
+		assert_true(w[c].hlc == v[c].hlc);
+		assert_int_equal(w[c].gseq, v[c].gseq);
+		assert_int_equal(w[c].site, v[c].site);
+	}
+	/* a column the table does not have */
+	assert_int_equal(fsy__vers_decode(b, (int)n, 23, w), FSY_ECORRUPT);
+	assert_int_equal(w[0].found, 0);
+	/* cut anywhere */
+	for (size_t k = 1; k < n; k++)
+		if (fsy__vers_decode(b, (int)k, 24, w) == FSY_OK)
+			/* only at an entry's end: then it is a shorter list */
+			assert_int_equal(w[23].found, 0);
+	/* columns out of order, or twice */
+	memcpy(bad, b, n);
+	bad[0] = 7;
+	assert_int_equal(fsy__vers_decode(bad, (int)n, 24, w), FSY_ECORRUPT);
+	/* gseq 0 is no version */
+	v[5].found = 0;
+	v[23].found = 0;
+	v[0].gseq = 0;
+	n = fsy__vers_encode(v, 24, b);
+	assert_int_equal(fsy__vers_decode(b, (int)n, 24, w), FSY_ECORRUPT);
+	/* a varint longer than 9 bytes */
+	memset(bad, 0xff, sizeof(bad));
+	bad[0] = 0;
+	assert_int_equal(fsy__vers_decode(bad, 30, 24, w), FSY_ECORRUPT);
+}
+
+/* Head office's capture gives a written row's changed columns new
+ * versions in its _v, leaves the others, and a row whose versions are
+ * unreadable is refused with a clear error and left as it was. */
+static void
+test_hub_capture_row_versions(void **state)
+{
+	(void)state;
+	fsy_store_t *st = tu_open("hv.db", FSY_ROLE_HUB, NULL);
+	const char *c = "0190b000-0000-7000-8000-000000000001";
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO customer(id, customer_id, name, "
+	    "phone) VALUES ('%s', '%s', '王', '1')", c, c);
+	tu_exec(st, sql);
+	/* name, phone, card_provisional and recruit_interest (defaults 0) and
+	 * deleted: every column not NULL */
+	assert_int_equal(tu_int(st, "SELECT fsy_vcount(_v) FROM customer"), 5);
+	int64_t g1 = tu_int(st, "SELECT gseq FROM col_version WHERE col = 6");
+	tu_exec(st, "UPDATE customer SET phone = '2'");
+	assert_int_equal(tu_int(st, "SELECT fsy_vcount(_v) FROM customer"), 5);
+	assert_true(tu_int(st, "SELECT gseq FROM col_version WHERE col = 6") > g1);
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_feed_dead"), 1);
+	assert_string_equal(tu_text(st, "SELECT site FROM col_version WHERE "
+	    "col = 6"), fsy_store_site(st));
+	/* an unchanged write makes no version */
+	int64_t feed = tu_int(st, "SELECT count(*) FROM col_feed");
+	tu_exec(st, "UPDATE customer SET phone = '2'");
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_feed"), feed);
+
+	/* unreadable versions: the write is refused, nothing changes */
+	tu_exec(st, "UPDATE customer SET _v = x'ff'"); /* _v itself: no capture */
+	assert_int_equal(sqlite3_exec(fsy_store_db(st), "UPDATE customer SET "
+	    "phone = '3'", NULL, NULL, NULL), SQLITE_ERROR);
+	assert_non_null(strstr(sqlite3_errmsg(fsy_store_db(st)),
+	    "versions unreadable"));
+	assert_string_equal(tu_text(st, "SELECT phone FROM customer"), "2");
+	assert_int_equal(tu_int(st, "SELECT count(*) FROM col_feed"), feed);
+	fsy_store_close(st);
+
+	/* the clock resumes past every version after a restart (the feed's
+	 * last entry holds it) */
+	st = tu_open("hv.db", FSY_ROLE_HUB, NULL);
+	assert_true(fsy_store_clock(st)->last >=
+	    (uint64_t)tu_int(st, "SELECT max(clk) FROM col_feed"));
+	assert_true(tu_int(st, "SELECT max(clk) FROM col_feed") > 0);
+	fsy_store_close(st);
+}
+
 int
 main(void)
 {
@@ -502,6 +601,8 @@ main(void)
 		cmocka_unit_test(test_capture_refuses_untravelable),
 		cmocka_unit_test(test_stmt_cache_keeps_running),
 		cmocka_unit_test(test_row_write),
+		cmocka_unit_test(test_vers_codec),
+		cmocka_unit_test(test_hub_capture_row_versions),
 		cmocka_unit_test(test_errf),
 		cmocka_unit_test(test_checkpoint_when_idle),
 		cmocka_unit_test(test_hub_checkpoint_thread),

@@ -969,6 +969,36 @@ test_pull_plans_agree(void **state)
 	tu_sync_ok(&W.h, &W.a1);
 	assert_string_equal(qt(W.a1.st, "SELECT facts FROM customer WHERE id = '%s'", W.c[3]), "after");
 	assert_all_converged();
+
+	/* both plans again, two changes a BATCH: the batches page through
+	 * the same changes in order, the laptop's own edit (pushed in the
+	 * same round) is not echoed, and the cursor ends at the hub's last */
+	W.a1.sess.limits.max_changes = 2;
+	for (int busy = 0; busy < 2; busy++) {
+		for (int i = 0; i < (busy ? 200 : 5); i++) {
+			if (i % 40 == 0 || !busy)
+				xexec(W.h.st, "UPDATE customer SET facts = 'paged %d %d', "
+				    "phone = '%d' WHERE id = '%s'", busy, i, i,
+				    W.c[busy ? (i / 40) % 4 : i % 4]);
+			if (busy)
+				xexec(W.h.st, "UPDATE customer SET facts = 'other2 %d' "
+				    "WHERE owner_agent_id != '%s'", i, A1);
+		}
+		xexec(W.a1.st, "UPDATE customer SET address = 'own %d' WHERE id = '%s'",
+		    busy, W.c[2]);
+		tu_sync_ok(&W.h, &W.a1);
+		assert_string_equal(qt(W.a1.st, "SELECT facts FROM customer WHERE id = '%s'",
+		    W.c[0]), busy ? "paged 1 160" : "paged 0 4");
+		assert_string_equal(qt(W.a1.st, "SELECT facts FROM customer WHERE id = '%s'",
+		    W.c[1]), busy ? "paged 1 40" : "paged 0 1");
+		assert_string_equal(qt(W.a1.st, "SELECT facts FROM customer WHERE id = '%s'",
+		    W.c[3]), busy ? "paged 1 120" : "paged 0 3");
+		assert_string_equal(qt(W.a1.st, "SELECT address FROM customer WHERE id = '%s'",
+		    W.c[2]), busy ? "own 1" : "own 0");
+		assert_int_equal(q(W.a1.st, "SELECT value FROM meta WHERE key = 'pull_cursor'"),
+		    tu_int(W.h.st, "SELECT max(gseq) FROM col_feed"));
+		assert_all_converged();
+	}
 }
 
 int
