@@ -18,6 +18,7 @@ test_open_migrates_and_reopens(void **state)
 	assert_int_equal(tu_int(st, "PRAGMA user_version"), 7);
 	assert_string_equal(tu_text(st, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(tu_int(st, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(tu_int(st, "PRAGMA temp_store"), 2);
 	/* the agent has a change log, not the hub's col_version */
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='change_log'"), 1);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='col_version'"), 0);
@@ -50,6 +51,9 @@ test_hub_schema(void **state)
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='col_version'"), 0);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_temp_master WHERE name='col_version' AND type='view'"), 1);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='site'"), 1);
+	/* temporary files on disk: an in-memory statement journal is walked
+	 * from its start at each statement's end (store.c) */
+	assert_int_equal(tu_int(st, "PRAGMA temp_store"), 1);
 	assert_int_equal(tu_int(st, "SELECT count(*) FROM sqlite_master WHERE name='change_log'"), 0);
 	fsy_store_close(st);
 }

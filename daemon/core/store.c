@@ -642,9 +642,10 @@ sql_capture(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_null(ctx);
 }
 
-/* fsy_vcap(_v, tbl, row_id, customer_id, mask, value0, value1, ...),
- * called by head office's triggers: the row's versions with a new one for
- * each column in mask (bit c: column c was written), whose values follow. */
+/* fsy_vcap(rowid, tbl, row_id, customer_id, mask, _v, value0, value1,
+ * ...), called by head office's triggers: the row's versions get a new one
+ * for each column in mask (bit c: column c was written; its value is
+ * value c), written to its _v. */
 static void
 sql_vcap(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -652,7 +653,8 @@ sql_vcap(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	fsy_ver_t v[FSY_VERS_COLS];
 	uint8_t out[FSY_VERS_MAX];
 	const char *row, *cust, *why;
-	char msg[160];
+	char msg[160], sql[96];
+	sqlite3_stmt *s;
 	uint64_t mask;
 	int tbl, rc;
 
@@ -661,33 +663,38 @@ sql_vcap(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	cust = (const char *)sqlite3_value_text(argv[3]);
 	mask = (uint64_t)sqlite3_value_int64(argv[4]);
 	if (tbl < 0 || tbl >= FSY_NTABLES || row == NULL || cust == NULL ||
-	    argc != 5 + fsy_tables[tbl].ncols || st->role != FSY_ROLE_HUB) {
+	    argc != 6 + fsy_tables[tbl].ncols || st->role != FSY_ROLE_HUB) {
 		sqlite3_result_error(ctx, "fsy_vcap: bad arguments", -1);
 		return;
 	}
-	if (mask == 0) {
-		sqlite3_result_value(ctx, argv[0]);
+	sqlite3_result_null(ctx);
+	if (mask == 0)
 		return;
-	}
 	for (int c = 0; c < fsy_tables[tbl].ncols; c++)
 		if (mask >> c & 1 &&
-		    (why = capture_refused(tbl, c, row, cust, argv[5 + c], msg))) {
+		    (why = capture_refused(tbl, c, row, cust, argv[6 + c], msg))) {
 			sqlite3_result_error(ctx, why, -1);
 			return;
 		}
-	if (fsy__vers_decode(sqlite3_value_blob(argv[0]),
-	    sqlite3_value_bytes(argv[0]), fsy_tables[tbl].ncols, v) != FSY_OK) {
+	if (fsy__vers_decode(sqlite3_value_blob(argv[5]),
+	    sqlite3_value_bytes(argv[5]), fsy_tables[tbl].ncols, v) != FSY_OK) {
 		snprintf(msg, sizeof(msg), "%s row %s: versions unreadable",
 		    fsy_tables[tbl].name, row);
 		sqlite3_result_error(ctx, msg, -1);
 		return;
 	}
-	if ((rc = capture_hub(st, tbl, row, cust, mask, v)) != FSY_OK) {
-		result_rc(ctx, st, rc);
-		return;
+	snprintf(sql, sizeof(sql), "UPDATE %s SET _v = ?1 WHERE rowid = ?2",
+	    fsy_tables[tbl].name);
+	if ((rc = capture_hub(st, tbl, row, cust, mask, v)) == FSY_OK &&
+	    (rc = fsy_store_stmt(st, sql, &s)) == FSY_OK) {
+		sqlite3_bind_blob(s, 1, out, (int)fsy__vers_encode(v,
+		    fsy_tables[tbl].ncols, out), SQLITE_STATIC);
+		sqlite3_bind_value(s, 2, argv[0]);
+		rc = fsy_store_err(st, sqlite3_step(s));
+		sqlite3_reset(s);
 	}
-	sqlite3_result_blob(ctx, out, (int)fsy__vers_encode(v,
-	    fsy_tables[tbl].ncols, out), SQLITE_TRANSIENT);
+	if (rc != FSY_OK)
+		result_rc(ctx, st, rc);
 }
 
 /* fsy_vpack(col, hlc, site, gseq), an aggregate: the _v of a row from
@@ -827,8 +834,13 @@ trigger_current(fsy_store_t *st, const char *sql, size_t len)
 }
 
 /* Head office's capture trigger of table t (upd: on update, else on
- * insert): one statement that gives the row's written columns (changed
- * or, when inserted, not NULL) new versions in its _v (fsy_vcap). */
+ * insert): fsy_vcap gives the row's written columns (changed or, when
+ * inserted, not NULL) new versions and writes them to its _v. The update
+ * trigger names the replicated columns, so that writing _v does not fire
+ * it; and its body only calls the function (a writing statement in a
+ * trigger body would journal every page the firing statement writes,
+ * which inside a long transaction grows without end: an import's
+ * hundreds of thousands of updates slowed quadratically). */
 static int
 hub_trigger(fsy_store_t *st, int t, int upd, char *buf, size_t cap)
 {
@@ -837,11 +849,15 @@ hub_trigger(fsy_store_t *st, int t, int upd, char *buf, size_t cap)
 	size_t len = 0;
 	int rc = cat(buf, cap, &len,
 	    "DROP TRIGGER IF EXISTS fsy_cap_%s_%s;"
-	    "CREATE TRIGGER fsy_cap_%s_%s AFTER %s ON %s "
-	    "WHEN fsy_capturing() BEGIN\n UPDATE %s SET _v = fsy_vcap(_v, %d, "
-	    "new.id, new.customer_id, 0", tb->name, k, tb->name, k,
-	    upd ? "UPDATE" : "INSERT", tb->name, tb->name, t);
+	    "CREATE TRIGGER fsy_cap_%s_%s AFTER %s", tb->name, k, tb->name, k,
+	    upd ? "UPDATE OF " : "INSERT");
 
+	for (int c = 0; upd && c < tb->ncols && rc == FSY_OK; c++)
+		rc = cat(buf, cap, &len, "%s%s", c ? ", " : "", tb->cols[c].name);
+	if (rc == FSY_OK)
+		rc = cat(buf, cap, &len, " ON %s WHEN fsy_capturing() BEGIN\n "
+		    "SELECT fsy_vcap(new.rowid, %d, new.id, new.customer_id, 0",
+		    tb->name, t);
 	for (int c = 0; c < tb->ncols && rc == FSY_OK; c++) {
 		const char *cn = tb->cols[c].name;
 		if (upd)
@@ -851,10 +867,12 @@ hub_trigger(fsy_store_t *st, int t, int upd, char *buf, size_t cap)
 			rc = cat(buf, cap, &len, " | ((new.%s IS NOT NULL) << %d)",
 			    cn, c);
 	}
+	if (rc == FSY_OK)
+		rc = cat(buf, cap, &len, ", new._v");
 	for (int c = 0; c < tb->ncols && rc == FSY_OK; c++)
 		rc = cat(buf, cap, &len, ", new.%s", tb->cols[c].name);
 	if (rc == FSY_OK)
-		rc = cat(buf, cap, &len, ") WHERE rowid = new.rowid;\nEND;");
+		rc = cat(buf, cap, &len, ");\nEND;");
 	if (rc == FSY_OK && !trigger_current(st, buf, len))
 		rc = fsy_store_exec(st, buf);
 	return rc;
@@ -1262,11 +1280,21 @@ fsy_store_open(const char *path, fsy_role_t role, const char *site,
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, 5000);
+	/* Temporary files: a laptop keeps them in memory. Head office keeps
+	 * them in files: a statement journal in memory is a list of 1 KiB
+	 * chunks that SQLite walks from its start each time a statement ends
+	 * inside a savepoint, and head office's long transactions (an import,
+	 * an owner recompute inside it) end hundreds of thousands of
+	 * statements over a journal of thousands of pages — quadratic (a
+	 * 100,000-customer import took 10 minutes); in a file it is cut in
+	 * one call. */
 	rc = fsy_store_exec(st,
 	    "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = FULL;"
-	    "PRAGMA foreign_keys = ON;"
-	    "PRAGMA temp_store = MEMORY;");
+	    "PRAGMA foreign_keys = ON;");
+	if (rc == FSY_OK)
+		rc = fsy_store_exec(st, role == FSY_ROLE_HUB ?
+		    "PRAGMA temp_store = FILE" : "PRAGMA temp_store = MEMORY");
 	if (rc)
 		goto fail;
 	rc = sqlite3_create_function(st->db, "fsy_capturing", 0,
