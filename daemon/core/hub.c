@@ -718,35 +718,63 @@ scope_add(fsy_store_t *st, const char *device_id, const char *customer_id,
 	return rc;
 }
 
+/* The statement reading rows of table t with their versions: the row of
+ * id ?1 (by_customer 0) or every row of customer ?1, in id order. Columns:
+ * 0 id, 1 customer_id, 2 _v, 3 on the replicated columns. The merge, the
+ * snapshot and both plans of a BATCH read rows with it. */
+static int
+rows_stmt(fsy_store_t *st, int t, int by_customer, sqlite3_stmt **s)
+{
+	const fsy_table_t *tb = &fsy_tables[t];
+	char sql[1024];
+	size_t len = (size_t)snprintf(sql, sizeof(sql),
+	    "SELECT id, customer_id, _v");
+
+	for (int c = 0; c < tb->ncols && len < sizeof(sql); c++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s",
+		    tb->cols[c].name);
+	if (len < sizeof(sql))
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " FROM %s WHERE %s = ?1%s", tb->name,
+		    by_customer && t != FSY_T_CUSTOMER ? "customer_id" : "id",
+		    by_customer ? " ORDER BY id" : "");
+	if (len >= sizeof(sql))
+		return FSY_ETOOBIG;
+	return fsy_store_stmt(st, sql, s);
+}
+
+/* Decodes the versions of the row at r (rows_stmt's). */
+static int
+rows_versions(fsy_store_t *st, sqlite3_stmt *r, int t, fsy_ver_t *v)
+{
+	if (fsy__vers_decode(sqlite3_column_blob(r, 2), sqlite3_column_bytes(r, 2),
+	    fsy_tables[t].ncols, v) == FSY_OK)
+		return FSY_OK;
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s row %s: versions "
+	    "unreadable", fsy_tables[t].name, (const char *)sqlite3_column_text(r,
+	    0));
+	return FSY_ECORRUPT;
+}
+
 /* A row as the merge finds it: whether it exists, its customer and its
- * columns' versions (one read of the row; vers.h). */
+ * columns' versions (one read of the row). */
 static int
 row_load(fsy_store_t *st, int tbl, const char *row_id, char cust[37],
     fsy_ver_t *v)
 {
-	char sql[96];
 	sqlite3_stmt *s;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "SELECT customer_id, _v FROM %s WHERE id = ?",
-	    fsy_tables[tbl].name);
 	cust[0] = '\0';
 	memset(v, 0, sizeof(*v) * (size_t)fsy_tables[tbl].ncols);
-	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
+	if ((rc = rows_stmt(st, tbl, 0, &s)) != FSY_OK)
 		return rc;
 	sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		const char *c = (const char *)sqlite3_column_text(s, 0);
+		const char *c = (const char *)sqlite3_column_text(s, 1);
 		snprintf(cust, 37, "%s", c ? c : "");
-		if (fsy__vers_decode(sqlite3_column_blob(s, 1),
-		    sqlite3_column_bytes(s, 1), fsy_tables[tbl].ncols, v)) {
-			snprintf(st->errmsg, sizeof(st->errmsg), "%s row %s: "
-			    "versions unreadable", fsy_tables[tbl].name, row_id);
-			rc = FSY_ECORRUPT;
-		} else {
-			rc = 1;
-		}
+		rc = rows_versions(st, s, tbl, v) == FSY_OK ? 1 : FSY_ECORRUPT;
 	} else {
 		rc = rc == SQLITE_DONE ? 0 : fsy_store_err(st, rc);
 	}
@@ -837,14 +865,6 @@ pending_add(pending_row_t *w, int col, const fsy_val_t *v)
 	w->vals[w->n++] = v;
 }
 
-/* The current version's writer: its name, looked up once (a tie of HLCs
- * or a conflict needs it). */
-static int
-cur_site(fsy_store_t *st, const fsy_ver_t *cur, char name[37])
-{
-	return fsy__site_name(st, cur->site, name, 37);
-}
-
 /* Merges one change that has passed authorisation, against cur, the
  * current version of its column (updated when the change wins); site is
  * the device's number in the site table. */
@@ -888,12 +908,14 @@ merge_one(fsy_hub_t *hub, fsy_hub_conn_t *conn, merge_out_t *o,
 	if (!cur->found || hlc != cur->hlc) {
 		wins = !cur->found || hlc > cur->hlc;
 	} else {
-		if ((rc = cur_site(st, cur, cname)) != FSY_OK)
+		if ((rc = fsy__site_name(st, cur->site, cname,
+		    sizeof(cname))) != FSY_OK)
 			return rc;
 		wins = strcmp(dev, cname) > 0;
 	}
-	if (concurrent && cname[0] == '\0' &&
-	    (rc = cur_site(st, cur, cname)) != FSY_OK)
+	/* (the writer's name: looked up once, for a tie or a conflict) */
+	if (concurrent && cname[0] == '\0' && (rc = fsy__site_name(st,
+	    cur->site, cname, sizeof(cname))) != FSY_OK)
 		return rc;
 
 	if (wins) {
@@ -1554,13 +1576,13 @@ change_size(const fsy_change_t *c)
  * column of every row, read from the table itself (one read per row, its
  * columns consecutive so that the device writes each row at once). */
 static int
-snapshot_rows(fsy_store_t *st, int t, const char *sql, const char *cust,
-    uint64_t hlc, fsy__arena_t *a, fsy_change_t **ch, uint32_t *nch,
-    uint32_t *capch, size_t *bytes)
+snapshot_rows(fsy_store_t *st, int t, const char *cust, uint64_t hlc,
+    fsy__arena_t *a, fsy_change_t **ch, uint32_t *nch, uint32_t *capch,
+    size_t *bytes)
 {
 	const fsy_table_t *tb = &fsy_tables[t];
 	sqlite3_stmt *q;
-	int rc = fsy_store_stmt(st, sql, &q);
+	int rc = rows_stmt(st, t, 1, &q);
 
 	if (rc)
 		return rc;
@@ -1593,7 +1615,7 @@ snapshot_rows(fsy_store_t *st, int t, const char *sql, const char *cust,
 			memcpy(k->row_id, row_id, sizeof(k->row_id));
 			memcpy(k->customer_id, cust, sizeof(k->customer_id));
 			k->hlc = hlc;
-			fsy_val_from_column(q, c + 1, &k->val);
+			fsy_val_from_column(q, 3 + c, &k->val);
 			if (fsy__val_copy(a, &k->val) != FSY_OK)
 				rc = FSY_ENOMEM;
 			*bytes += change_size(k);
@@ -1632,7 +1654,7 @@ pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
     fsy_msg_t *m, fsy__arena_t *a, int *wait)
 {
 	fsy_store_t *st = hub->st;
-	char sql[512], rows_sql[FSY_NTABLES][1024];
+	char sql[512];
 	sqlite3_stmt *s;
 	uint32_t ncust = 0, nch = 0, capch = 0, capcust = 256;
 	uint32_t max_changes = hub->limits.max_changes;
@@ -1654,21 +1676,6 @@ pull_snapshots(fsy_hub_t *hub, fsy_hub_conn_t *conn, const fsy_msg_pull_t *p,
 	/* The values carry the hub's clock as they are read: the device's
 	 * clock moves past every version it receives. */
 	hlc = fsy_hlc_tick(&st->hlc);
-	for (int t = 0; t < FSY_NTABLES; t++) {
-		const fsy_table_t *tb = &fsy_tables[t];
-		size_t len = (size_t)snprintf(rows_sql[t], sizeof(rows_sql[t]),
-		    "SELECT id");
-		for (int c = 0; c < tb->ncols && len < sizeof(rows_sql[t]); c++)
-			len += (size_t)snprintf(rows_sql[t] + len,
-			    sizeof(rows_sql[t]) - len, ", %s", tb->cols[c].name);
-		if (len < sizeof(rows_sql[t]))
-			len += (size_t)snprintf(rows_sql[t] + len,
-			    sizeof(rows_sql[t]) - len, " FROM %s WHERE %s = ?1 "
-			    "ORDER BY id", tb->name,
-			    t == FSY_T_CUSTOMER ? "id" : "customer_id");
-		if (len >= sizeof(rows_sql[t]))
-			return FSY_ETOOBIG;
-	}
 	/* In id order, from after the last customer this session sent: what
 	 * lies before was sent (and acknowledged with this PULL) or held.
 	 * When that finds none, once more from the start, which also sees a
@@ -1717,8 +1724,8 @@ again:
 		if (cid != NULL)
 			strncpy(id, cid, sizeof(id) - 1);
 		for (int t = 0; t < FSY_NTABLES && rc == SQLITE_ROW; t++)
-			if ((rc = snapshot_rows(st, t, rows_sql[t], id, hlc, a, &ch,
-			    &nch, &capch, &bytes)) == FSY_OK)
+			if ((rc = snapshot_rows(st, t, id, hlc, a, &ch, &nch, &capch,
+			    &bytes)) == FSY_OK)
 				rc = SQLITE_ROW;
 		if (rc != SQLITE_ROW)
 			break;
@@ -1771,42 +1778,6 @@ again:
  * family, policies, years of visits): the cost, in versions read, of
  * walking one customer held in pull_batch's second plan. */
 #define PULL_VERSIONS_PER_CUSTOMER 256
-
-/* The statement reading rows of table t with their versions: the row of
- * id ?1 (by_customer 0) or every row of customer ?1. Columns: 0 id, 1
- * customer_id, 2 _v, 3 on the replicated columns. */
-static int
-rows_stmt(fsy_store_t *st, int t, int by_customer, sqlite3_stmt **s)
-{
-	const fsy_table_t *tb = &fsy_tables[t];
-	char sql[1024];
-	size_t len = (size_t)snprintf(sql, sizeof(sql),
-	    "SELECT id, customer_id, _v");
-
-	for (int c = 0; c < tb->ncols && len < sizeof(sql); c++)
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s",
-		    tb->cols[c].name);
-	if (len < sizeof(sql))
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-		    " FROM %s WHERE %s = ?1", tb->name,
-		    by_customer && t != FSY_T_CUSTOMER ? "customer_id" : "id");
-	if (len >= sizeof(sql))
-		return FSY_ETOOBIG;
-	return fsy_store_stmt(st, sql, s);
-}
-
-/* Decodes the versions of the row at r (rows_stmt's). */
-static int
-rows_versions(fsy_store_t *st, sqlite3_stmt *r, int t, fsy_ver_t *v)
-{
-	if (fsy__vers_decode(sqlite3_column_blob(r, 2), sqlite3_column_bytes(r, 2),
-	    fsy_tables[t].ncols, v) == FSY_OK)
-		return FSY_OK;
-	snprintf(st->errmsg, sizeof(st->errmsg), "%s row %s: versions "
-	    "unreadable", fsy_tables[t].name, (const char *)sqlite3_column_text(r,
-	    0));
-	return FSY_ECORRUPT;
-}
 
 /* Column col of the row at r (rows_stmt's) of table t as change k, with
  * its version v; gseq kept in k->seq until the batch is sorted. */

@@ -76,32 +76,6 @@ fsy__val_copy(fsy__arena_t *a, fsy_val_t *v)
 }
 
 int
-fsy__row_customer(fsy_store_t *st, int tbl, const char *row_id,
-    char cust[37])
-{
-	char sql[128];
-	sqlite3_stmt *s;
-	int rc;
-
-	cust[0] = '\0';
-	snprintf(sql, sizeof(sql), "SELECT customer_id FROM %s WHERE id = ?",
-	    fsy_tables[tbl].name);
-	if ((rc = fsy_store_stmt(st, sql, &s)) != FSY_OK)
-		return rc;
-	sqlite3_bind_text(s, 1, row_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const char *c = (const char *)sqlite3_column_text(s, 0);
-		snprintf(cust, 37, "%s", c ? c : "");
-		rc = 1;
-	} else {
-		rc = rc == SQLITE_DONE ? 0 : fsy_store_err(st, rc);
-	}
-	sqlite3_reset(s);
-	return rc;
-}
-
-int
 fsy__row_get(fsy_store_t *st, int tbl, const char *row_id, int col,
     fsy__arena_t *a, fsy_val_t *v)
 {

@@ -31,11 +31,6 @@ int fsy__row_write_v(fsy_store_t *st, int tbl, const char *row_id,
     const char *customer_id, int n, const int *cols,
     const fsy_val_t *const *vals, int exists, const void *v, int vlen);
 
-/* Returns 1 if the row exists, its customer_id copied into cust (37
- * bytes), 0 if not (cust ""), or a negative FSY_E* code. */
-int fsy__row_customer(fsy_store_t *st, int tbl, const char *row_id,
-    char cust[37]);
-
 /* Reads the current value of a column into v; text is copied into the
  * arena a. Returns FSY_ENOTFOUND when the row does not exist. */
 struct fsy__arena;

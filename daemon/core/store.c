@@ -734,6 +734,22 @@ sql_vpack_final(sqlite3_context *ctx)
 		sqlite3_result_blob(ctx, out, (int)n, SQLITE_TRANSIENT);
 }
 
+/* The versions of argument _v of SQL function name into v, else its
+ * error set and -1. */
+static int
+arg_versions(sqlite3_context *ctx, sqlite3_value *arg, const char *name,
+    fsy_ver_t v[FSY_VERS_COLS])
+{
+	char msg[80];
+
+	if (fsy__vers_decode(sqlite3_value_blob(arg), sqlite3_value_bytes(arg),
+	    FSY_VERS_COLS, v) == FSY_OK)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s: versions unreadable", name);
+	sqlite3_result_error(ctx, msg, -1);
+	return -1;
+}
+
 /* fsy_versions(_v): the versions as JSON, [[col, hlc, site, gseq], ...]
  * (the col_version view, for tools and tests). */
 static void
@@ -744,11 +760,8 @@ sql_versions(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	size_t len = 0;
 
 	(void)argc;
-	if (fsy__vers_decode(sqlite3_value_blob(argv[0]),
-	    sqlite3_value_bytes(argv[0]), FSY_VERS_COLS, v) != FSY_OK) {
-		sqlite3_result_error(ctx, "fsy_versions: versions unreadable", -1);
+	if (arg_versions(ctx, argv[0], "fsy_versions", v))
 		return;
-	}
 	buf[len++] = '[';
 	for (int c = 0; c < FSY_VERS_COLS; c++)
 		if (v[c].found)
@@ -768,11 +781,8 @@ sql_vcount(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	int n = 0;
 
 	(void)argc;
-	if (fsy__vers_decode(sqlite3_value_blob(argv[0]),
-	    sqlite3_value_bytes(argv[0]), FSY_VERS_COLS, v) != FSY_OK) {
-		sqlite3_result_error(ctx, "fsy_vcount: versions unreadable", -1);
+	if (arg_versions(ctx, argv[0], "fsy_vcount", v))
 		return;
-	}
 	for (int c = 0; c < FSY_VERS_COLS; c++)
 		n += v[c].found;
 	sqlite3_result_int(ctx, n);
